@@ -1,0 +1,168 @@
+//! Factors: residual functions of one or more variables.
+//!
+//! A factor returns its plain residual e(x) ∈ Rᵈ and, when asked, the Jacobian of e with respect
+//! to a right perturbation x ⊞ δ of each of its variables (see [`crate::manifold`]). Whitening by
+//! the information matrix Ω and the robust kernel live outside the factor, in the
+//! [`crate::problem::FactorEntry`], so a factor only describes geometry.
+
+mod between;
+mod prior;
+
+pub use between::{Between, BetweenError, BetweenSe2, BetweenSe3, PoseGroup};
+pub use prior::{Prior, PriorSe2, PriorSe3};
+
+use nalgebra::{DMatrixViewMut, SMatrix};
+
+use crate::problem::{Key, Values};
+
+/// Output buffer for a factor's Jacobians: one `d × dof(k)` block per variable, stored
+/// column-major side by side in one `d × Σdof` matrix.
+#[derive(Debug)]
+pub struct Jacobians<'a> {
+    data: &'a mut [f64],
+    rows: usize,
+    col_offsets: &'a [usize],
+}
+
+impl<'a> Jacobians<'a> {
+    /// Wraps a column-major `rows × col_offsets.last()` buffer; `col_offsets[k]..col_offsets[k+1]`
+    /// are the columns of variable `k`.
+    pub fn new(data: &'a mut [f64], rows: usize, col_offsets: &'a [usize]) -> Self {
+        debug_assert_eq!(data.len(), rows * col_offsets.last().copied().unwrap_or(0));
+        Self {
+            data,
+            rows,
+            col_offsets,
+        }
+    }
+
+    /// The block of variable `k`, as a `d × dof(k)` matrix view.
+    #[inline]
+    pub fn block_mut(&mut self, k: usize) -> DMatrixViewMut<'_, f64> {
+        let (c0, c1) = (self.col_offsets[k], self.col_offsets[k + 1]);
+        DMatrixViewMut::from_slice(
+            &mut self.data[c0 * self.rows..c1 * self.rows],
+            self.rows,
+            c1 - c0,
+        )
+    }
+
+    /// Copies a matrix into the block of variable `k`.
+    #[inline]
+    pub fn set_block<const R: usize, const C: usize>(&mut self, k: usize, m: &SMatrix<f64, R, C>) {
+        self.block_mut(k).copy_from(m);
+    }
+}
+
+/// A residual function of one or more variables. Implement it for your own measurements.
+///
+/// ```
+/// use rhopt::prelude::*;
+/// use rhopt::factor::{Factor, Jacobians};
+/// use nalgebra::Vector2;
+///
+/// /// A GPS-like measurement of a 2D pose's position.
+/// #[derive(Debug)]
+/// struct Position { key: [Key; 1], measured: Vector2<f64> }
+///
+/// impl Factor for Position {
+///     fn keys(&self) -> &[Key] { &self.key }
+///     fn residual_dim(&self) -> usize { 2 }
+///     fn evaluate(&self, values: &Values, residual: &mut [f64], jacobians: Option<&mut Jacobians>) {
+///         let x: Se2 = values.get(self.key[0]);
+///         let e = x.translation() - self.measured;
+///         residual.copy_from_slice(e.as_slice());
+///         if let Some(j) = jacobians {
+///             // Right perturbation: t ← t + R δt, so ∂e/∂δ = [R, 0].
+///             let mut block = j.block_mut(0);
+///             block.fill(0.0);
+///             block.view_mut((0, 0), (2, 2)).copy_from(&x.rotation_matrix());
+///         }
+///     }
+/// }
+/// let mut problem = Problem::new();
+/// let k = problem.add_variable(Se2::new(1.0, 2.0, 0.5));
+/// problem.add_factor(Position { key: [k], measured: Vector2::new(3.0, 4.0) }, None, None).unwrap();
+/// Solver::new(SolverOptions::default()).solve(&mut problem).unwrap();
+/// let x: Se2 = problem.values().get(k);
+/// assert!((x.translation() - Vector2::new(3.0, 4.0)).norm() < 1e-8);
+/// ```
+pub trait Factor: Send + Sync + std::fmt::Debug {
+    /// The variables this factor connects, in the order of its Jacobian blocks.
+    fn keys(&self) -> &[Key];
+
+    /// Dimension d of the residual.
+    fn residual_dim(&self) -> usize;
+
+    /// Writes e(x) into `residual` (length d) and, when `jacobians` is given, ∂e/∂δₖ for every
+    /// variable k into its block (every entry must be written).
+    fn evaluate(&self, values: &Values, residual: &mut [f64], jacobians: Option<&mut Jacobians>);
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    //! Finite-difference check of any factor's Jacobians, shared by the factor tests.
+    use super::*;
+    use crate::problem::Values;
+    use nalgebra::DMatrix;
+
+    /// Analytic Jacobian of `factor` at `values` as one dense `d × Σdof` matrix.
+    pub fn analytic_jacobian(factor: &dyn Factor, values: &Values) -> DMatrix<f64> {
+        let d = factor.residual_dim();
+        let offsets = column_offsets(factor, values);
+        let mut data = vec![f64::NAN; d * offsets.last().unwrap()];
+        let mut e = vec![0.0; d];
+        factor.evaluate(
+            values,
+            &mut e,
+            Some(&mut Jacobians::new(&mut data, d, &offsets)),
+        );
+        DMatrix::from_vec(d, *offsets.last().unwrap(), data)
+    }
+
+    fn column_offsets(factor: &dyn Factor, values: &Values) -> Vec<usize> {
+        let mut offsets = vec![0];
+        for k in factor.keys() {
+            offsets.push(offsets.last().unwrap() + values.kind(*k).dof());
+        }
+        offsets
+    }
+
+    /// Central finite differences along right perturbations of every variable.
+    pub fn numeric_jacobian(factor: &dyn Factor, values: &Values, h: f64) -> DMatrix<f64> {
+        let d = factor.residual_dim();
+        let offsets = column_offsets(factor, values);
+        let mut jac = DMatrix::zeros(d, *offsets.last().unwrap());
+        for (slot, key) in factor.keys().iter().enumerate() {
+            let kind = values.kind(*key);
+            for i in 0..kind.dof() {
+                let eval = |sign: f64| {
+                    let mut delta = vec![0.0; kind.dof()];
+                    delta[i] = sign * h;
+                    let mut v = values.clone();
+                    let x = v.params(*key).to_vec();
+                    kind.retract(&x, &delta, v.params_mut(*key));
+                    let mut e = vec![0.0; d];
+                    factor.evaluate(&v, &mut e, None);
+                    e
+                };
+                let (ep, em) = (eval(1.0), eval(-1.0));
+                for r in 0..d {
+                    jac[(r, offsets[slot] + i)] = (ep[r] - em[r]) / (2.0 * h);
+                }
+            }
+        }
+        jac
+    }
+
+    /// Asserts analytic and numeric Jacobians agree to `tol` (absolute, scaled by magnitude).
+    pub fn assert_jacobians_match(factor: &dyn Factor, values: &Values, tol: f64) {
+        let a = analytic_jacobian(factor, values);
+        let n = numeric_jacobian(factor, values, 1e-6);
+        let err = (&a - &n).amax();
+        assert!(
+            err <= tol * (1.0 + n.amax()),
+            "Jacobian mismatch {err:e}\nanalytic {a}\nnumeric {n}"
+        );
+    }
+}

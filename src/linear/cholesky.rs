@@ -1,0 +1,244 @@
+//! Sparse Cholesky of the normal equations: symbolic analysis once, numeric refactorisation
+//! every iteration into preallocated storage.
+//!
+//! The fill-reducing ordering is AMD computed on the *block* graph (one node per variable) and
+//! expanded to scalars: the block graph is 3-6× smaller than the scalar one, so the ordering is
+//! cheaper, and keeping each variable's unknowns together gives the supernodal factorisation
+//! dense blocks to work on.
+
+use faer::dyn_stack::{MemBuffer, MemStack, StackReq};
+use faer::linalg::cholesky::llt::factor::LltError;
+use faer::linalg::cholesky::llt::factor::LltRegularization;
+use faer::sparse::linalg::amd;
+use faer::sparse::linalg::cholesky::{
+    factorize_symbolic_cholesky, CholeskySymbolicParams, LltRef, SymbolicCholesky,
+    SymmetricOrdering,
+};
+use faer::sparse::{SparseColMatRef, SymbolicSparseColMatRef};
+use faer::{Conj, MatMut, Par, Side};
+
+use super::pattern::HessianPattern;
+
+/// Errors of the sparse linear solver.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum LinearSolverError {
+    /// The matrix is not numerically positive definite (rank deficient or indefinite).
+    #[error("the normal equations are not positive definite (pivot {pivot} failed)")]
+    NotPositiveDefinite {
+        /// Index of the failing pivot in the permuted matrix.
+        pivot: usize,
+    },
+    /// Memory or index-size failure inside the sparse library.
+    #[error("sparse factorisation failed: {0}")]
+    Internal(String),
+}
+
+/// A sparse LLᵀ factorisation whose structure is fixed at construction.
+pub struct SparseCholesky {
+    symbolic: SymbolicCholesky<usize>,
+    l_values: Vec<f64>,
+    factor_scratch: MemBuffer,
+    solve_scratch: MemBuffer,
+    par: Par,
+}
+
+impl std::fmt::Debug for SparseCholesky {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SparseCholesky")
+            .field("dim", &self.symbolic.nrows())
+            .field("factor_nnz", &self.l_values.len())
+            .finish()
+    }
+}
+
+fn internal(e: impl std::fmt::Debug) -> LinearSolverError {
+    LinearSolverError::Internal(format!("{e:?}"))
+}
+
+/// Approximate-minimum-degree ordering of the block graph, expanded to a scalar permutation.
+fn block_amd_permutation(
+    pattern: &HessianPattern,
+) -> Result<(Vec<usize>, Vec<usize>), LinearSolverError> {
+    let n_blocks = pattern.block_dims.len();
+    let mut col_ptr = Vec::with_capacity(n_blocks + 1);
+    let mut row_idx = Vec::new();
+    col_ptr.push(0);
+    for rows in &pattern.block_rows {
+        row_idx.extend_from_slice(rows);
+        col_ptr.push(row_idx.len());
+    }
+    let graph = SymbolicSparseColMatRef::new_checked(n_blocks, n_blocks, &col_ptr, None, &row_idx);
+    let mut perm = vec![0usize; n_blocks];
+    let mut perm_inv = vec![0usize; n_blocks];
+    let mut mem = MemBuffer::try_new(amd::order_scratch::<usize>(n_blocks, row_idx.len()))
+        .map_err(internal)?;
+    amd::order(
+        &mut perm,
+        &mut perm_inv,
+        graph,
+        amd::Control::default(),
+        MemStack::new(&mut mem),
+    )
+    .map_err(internal)?;
+
+    let mut scalar_perm = Vec::with_capacity(pattern.dim);
+    for &b in &perm {
+        let o = pattern.block_offsets[b];
+        scalar_perm.extend(o..o + pattern.block_dims[b]);
+    }
+    let mut scalar_inv = vec![0usize; pattern.dim];
+    for (i, &p) in scalar_perm.iter().enumerate() {
+        scalar_inv[p] = i;
+    }
+    Ok((scalar_perm, scalar_inv))
+}
+
+impl SparseCholesky {
+    /// Orders the matrix and computes the symbolic factorisation; allocates all numeric storage.
+    pub fn analyse(pattern: &HessianPattern, par: Par) -> Result<Self, LinearSolverError> {
+        let n = pattern.dim;
+        let structure =
+            SymbolicSparseColMatRef::new_checked(n, n, &pattern.col_ptr, None, &pattern.row_idx);
+        let (perm, perm_inv) = block_amd_permutation(pattern)?;
+        let perm_ref = faer::perm::PermRef::new_checked(&perm, &perm_inv, n);
+        let symbolic = factorize_symbolic_cholesky(
+            structure,
+            Side::Upper,
+            SymmetricOrdering::Custom(perm_ref),
+            CholeskySymbolicParams::default(),
+        )
+        .map_err(internal)?;
+        let l_values = vec![0.0; symbolic.len_val()];
+        let factor_req: StackReq =
+            symbolic.factorize_numeric_llt_scratch::<f64>(par, Default::default());
+        let solve_req: StackReq = symbolic.solve_in_place_scratch::<f64>(1, par);
+        Ok(Self {
+            factor_scratch: MemBuffer::try_new(factor_req).map_err(internal)?,
+            solve_scratch: MemBuffer::try_new(solve_req).map_err(internal)?,
+            symbolic,
+            l_values,
+            par,
+        })
+    }
+
+    /// Number of stored entries of the factor L.
+    pub fn factor_nnz(&self) -> usize {
+        self.l_values.len()
+    }
+
+    /// Numeric factorisation of the matrix with the analysed pattern and the given values.
+    pub fn factorize(
+        &mut self,
+        pattern: &HessianPattern,
+        values: &[f64],
+    ) -> Result<(), LinearSolverError> {
+        let n = pattern.dim;
+        let matrix = SparseColMatRef::new(
+            SymbolicSparseColMatRef::new_checked(n, n, &pattern.col_ptr, None, &pattern.row_idx),
+            values,
+        );
+        self.symbolic
+            .factorize_numeric_llt::<f64>(
+                &mut self.l_values,
+                matrix,
+                Side::Upper,
+                LltRegularization::default(),
+                self.par,
+                MemStack::new(&mut self.factor_scratch),
+                Default::default(),
+            )
+            .map(|_| ())
+            .map_err(|e| match e {
+                LltError::NonPositivePivot { index } => {
+                    LinearSolverError::NotPositiveDefinite { pivot: index }
+                }
+            })
+    }
+
+    /// Solves `A x = rhs` in place with the last successful factorisation.
+    pub fn solve_in_place(&mut self, rhs: &mut [f64]) {
+        let n = rhs.len();
+        let llt = LltRef::<'_, usize, f64>::new(&self.symbolic, &self.l_values);
+        let rhs = MatMut::from_column_major_slice_mut(rhs, n, 1);
+        llt.solve_in_place_with_conj(
+            Conj::No,
+            rhs,
+            self.par,
+            MemStack::new(&mut self.solve_scratch),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nalgebra::{DMatrix, DVector};
+
+    #[test]
+    fn solves_a_block_tridiagonal_system() {
+        // A chain of 5 blocks of size 3 (2D poses): H = tridiagonal block Laplacian + I.
+        let dims = [3usize; 5];
+        let factors: Vec<Vec<(Option<usize>, usize)>> = (0..4)
+            .map(|i| vec![(Some(i), 3), (Some(i + 1), 3)])
+            .collect();
+        let pattern = HessianPattern::analyse(&dims, factors.iter().map(|v| v.as_slice()));
+        let local = {
+            let i = DMatrix::<f64>::identity(3, 3);
+            let mut m = DMatrix::zeros(6, 6);
+            m.view_mut((0, 0), (3, 3)).copy_from(&(&i * 2.0));
+            m.view_mut((3, 3), (3, 3)).copy_from(&(&i * 2.0));
+            m.view_mut((0, 3), (3, 3)).copy_from(&(-&i));
+            m.view_mut((3, 0), (3, 3)).copy_from(&(-&i));
+            m
+        };
+        let mut values = vec![0.0; pattern.nnz()];
+        let mut grad = vec![0.0; pattern.dim];
+        for k in 0..4 {
+            pattern.scatter(k, local.as_slice(), &[0.0; 6], 6, &mut values, &mut grad);
+        }
+        for &d in &pattern.diag_pos {
+            values[d] += 1.0;
+        }
+        let mut chol = SparseCholesky::analyse(&pattern, Par::Seq).unwrap();
+        chol.factorize(&pattern, &values).unwrap();
+        let b = DVector::from_fn(15, |i, _| (i as f64).sin());
+        let mut x = b.as_slice().to_vec();
+        chol.solve_in_place(&mut x);
+
+        // Dense check: H x = b.
+        let mut h = DMatrix::zeros(15, 15);
+        for c in 0..15 {
+            #[allow(clippy::needless_range_loop)] // p indexes both row_idx and values
+            for p in pattern.col_ptr[c]..pattern.col_ptr[c + 1] {
+                let r = pattern.row_idx[p];
+                h[(r, c)] = values[p];
+                h[(c, r)] = values[p];
+            }
+        }
+        let residual = &h * DVector::from_vec(x) - b;
+        assert!(residual.norm() < 1e-12, "residual {}", residual.norm());
+    }
+
+    #[test]
+    fn reports_an_indefinite_matrix() {
+        let dims = [1usize, 1];
+        let factors = [vec![(Some(0), 1), (Some(1), 1)]];
+        let pattern = HessianPattern::analyse(&dims, factors.iter().map(|v| v.as_slice()));
+        let mut values = vec![0.0; pattern.nnz()];
+        let mut grad = vec![0.0; 2];
+        // [[1, 2], [2, 1]] has a negative eigenvalue.
+        pattern.scatter(
+            0,
+            &[1.0, 2.0, 2.0, 1.0],
+            &[0.0; 2],
+            2,
+            &mut values,
+            &mut grad,
+        );
+        let mut chol = SparseCholesky::analyse(&pattern, Par::Seq).unwrap();
+        assert!(matches!(
+            chol.factorize(&pattern, &values),
+            Err(LinearSolverError::NotPositiveDefinite { .. })
+        ));
+    }
+}

@@ -1,0 +1,8 @@
+//! Sparse linear algebra of the normal equations: block pattern analysed once, numeric
+//! assembly by scatter-add, sparse Cholesky with a fill-reducing ordering.
+
+mod cholesky;
+mod pattern;
+
+pub use cholesky::{LinearSolverError, SparseCholesky};
+pub use pattern::{BlockTarget, FactorBlocks, GradientTarget, HessianPattern};

@@ -1,0 +1,367 @@
+//! The factor graph a user builds: variables (poses or plain vectors), factors connecting them,
+//! and the set of variables held fixed.
+
+use std::sync::Arc;
+
+use nalgebra::DMatrix;
+
+use crate::factor::Factor;
+use crate::kernel::RobustKernel;
+use crate::manifold::{Euclidean, LieGroup, Se2, Se3};
+
+/// Handle of a variable in a [`Problem`], in insertion order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Key(pub usize);
+
+/// The kind of a variable: how it is stored and how a tangent step is applied to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VariableKind {
+    /// A 2D pose, stored as [x, y, θ], 3 degrees of freedom.
+    Se2,
+    /// A 3D pose, stored as [x, y, z, qx, qy, qz, qw], 6 degrees of freedom.
+    Se3,
+    /// A plain vector of the given length.
+    Euclidean(usize),
+}
+
+impl VariableKind {
+    /// Number of stored parameters.
+    pub fn params(self) -> usize {
+        match self {
+            VariableKind::Se2 => Se2::PARAMS,
+            VariableKind::Se3 => Se3::PARAMS,
+            VariableKind::Euclidean(n) => n,
+        }
+    }
+
+    /// Tangent dimension (degrees of freedom).
+    pub fn dof(self) -> usize {
+        match self {
+            VariableKind::Se2 => Se2::DOF,
+            VariableKind::Se3 => Se3::DOF,
+            VariableKind::Euclidean(n) => n,
+        }
+    }
+
+    /// out = x ⊞ delta, on stored parameters.
+    pub fn retract(self, x: &[f64], delta: &[f64], out: &mut [f64]) {
+        fn lie<G: LieGroup>(x: &[f64], delta: &G::Tangent, out: &mut [f64]) {
+            G::from_params(x).plus(delta).write_params(out);
+        }
+        match self {
+            VariableKind::Se2 => lie::<Se2>(x, &nalgebra::Vector3::from_column_slice(delta), out),
+            VariableKind::Se3 => lie::<Se3>(x, &nalgebra::Vector6::from_column_slice(delta), out),
+            VariableKind::Euclidean(_) => {
+                for ((o, a), d) in out.iter_mut().zip(x).zip(delta) {
+                    *o = a + d;
+                }
+            }
+        }
+    }
+}
+
+/// A Lie group that can be stored as a variable of a [`Problem`].
+pub trait Variable: LieGroup {
+    /// The stored kind of this type.
+    fn kind() -> VariableKind;
+}
+
+impl Variable for Se2 {
+    fn kind() -> VariableKind {
+        VariableKind::Se2
+    }
+}
+
+impl Variable for Se3 {
+    fn kind() -> VariableKind {
+        VariableKind::Se3
+    }
+}
+
+impl<const N: usize> Variable for Euclidean<N> {
+    fn kind() -> VariableKind {
+        VariableKind::Euclidean(N)
+    }
+}
+
+/// Current estimate of every variable, stored contiguously.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Values {
+    params: Vec<f64>,
+    offsets: Vec<usize>,
+    kinds: Vec<VariableKind>,
+}
+
+impl Values {
+    /// Adds a variable and returns its key.
+    pub fn insert<G: Variable>(&mut self, value: G) -> Key {
+        let key = self.push_kind(G::kind());
+        value.write_params(self.params_mut(key));
+        key
+    }
+
+    /// Adds a variable of the given kind from its stored parameters.
+    ///
+    /// # Panics
+    /// If `params.len()` differs from `kind.params()`.
+    pub fn insert_params(&mut self, kind: VariableKind, params: &[f64]) -> Key {
+        assert_eq!(params.len(), kind.params(), "parameter count of {kind:?}");
+        let key = self.push_kind(kind);
+        self.params_mut(key).copy_from_slice(params);
+        key
+    }
+
+    fn push_kind(&mut self, kind: VariableKind) -> Key {
+        let key = Key(self.kinds.len());
+        self.offsets.push(self.params.len());
+        self.kinds.push(kind);
+        self.params.resize(self.params.len() + kind.params(), 0.0);
+        key
+    }
+
+    /// Number of variables.
+    pub fn len(&self) -> usize {
+        self.kinds.len()
+    }
+
+    /// Whether there are no variables.
+    pub fn is_empty(&self) -> bool {
+        self.kinds.is_empty()
+    }
+
+    /// Kind of a variable.
+    pub fn kind(&self, key: Key) -> VariableKind {
+        self.kinds[key.0]
+    }
+
+    /// Stored parameters of a variable.
+    #[inline]
+    pub fn params(&self, key: Key) -> &[f64] {
+        let o = self.offsets[key.0];
+        &self.params[o..o + self.kinds[key.0].params()]
+    }
+
+    /// Mutable stored parameters of a variable.
+    #[inline]
+    pub fn params_mut(&mut self, key: Key) -> &mut [f64] {
+        let o = self.offsets[key.0];
+        let n = self.kinds[key.0].params();
+        &mut self.params[o..o + n]
+    }
+
+    /// Reads a variable as its typed value.
+    ///
+    /// # Panics
+    /// If the variable was stored as another kind: that is a programming error in a factor.
+    #[inline]
+    pub fn get<G: Variable>(&self, key: Key) -> G {
+        debug_assert_eq!(
+            self.kinds[key.0],
+            G::kind(),
+            "variable {key:?} has another kind"
+        );
+        G::from_params(self.params(key))
+    }
+
+    /// Overwrites a variable with a typed value of the same kind.
+    pub fn set<G: Variable>(&mut self, key: Key, value: G) {
+        assert_eq!(
+            self.kinds[key.0],
+            G::kind(),
+            "variable {key:?} has another kind"
+        );
+        value.write_params(self.params_mut(key));
+    }
+
+    /// All stored parameters, variable after variable.
+    pub fn as_slice(&self) -> &[f64] {
+        &self.params
+    }
+
+    /// All stored parameters, mutable (same layout as [`Values::as_slice`]).
+    pub fn as_mut_slice(&mut self) -> &mut [f64] {
+        &mut self.params
+    }
+
+    /// Offset of each variable's parameters in [`Values::as_slice`].
+    pub fn offsets(&self) -> &[usize] {
+        &self.offsets
+    }
+}
+
+/// One factor in a problem with its information matrix and robust kernel.
+#[derive(Debug)]
+pub struct FactorEntry {
+    /// The residual function.
+    pub factor: Box<dyn Factor>,
+    /// Information matrix Ω (inverse covariance) of the residual; `None` means the identity.
+    pub information: Option<DMatrix<f64>>,
+    /// Robust kernel; `None` means least squares.
+    pub kernel: Option<Arc<dyn RobustKernel>>,
+}
+
+/// Errors raised while building a problem.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ProblemError {
+    /// A factor names a variable that does not exist.
+    #[error("factor {factor} refers to variable {key} but the problem has {len} variables")]
+    UnknownVariable {
+        /// Index of the factor.
+        factor: usize,
+        /// The missing key.
+        key: usize,
+        /// Number of variables.
+        len: usize,
+    },
+    /// The information matrix does not match the residual dimension or is not symmetric PD.
+    #[error("factor {factor}: {reason}")]
+    BadInformation {
+        /// Index of the factor.
+        factor: usize,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// A nonlinear least-squares problem: variables, factors and the fixed set.
+///
+/// ```
+/// use rhopt::prelude::*;
+/// let mut problem = Problem::new();
+/// let a = problem.add_variable(Se2::new(0.0, 0.0, 0.0));
+/// let b = problem.add_variable(Se2::new(0.9, 0.1, 0.0));
+/// problem.add_factor(BetweenSe2::new(a, b, Se2::new(1.0, 0.0, 0.0)), None, None).unwrap();
+/// problem.set_fixed(a, true);
+/// let summary = Solver::new(SolverOptions::default()).solve(&mut problem).unwrap();
+/// assert!(summary.final_chi2 < 1e-12);
+/// let b_opt: Se2 = problem.values().get(b);
+/// assert!((b_opt.translation().x - 1.0).abs() < 1e-9);
+/// ```
+#[derive(Debug, Default)]
+pub struct Problem {
+    values: Values,
+    fixed: Vec<bool>,
+    factors: Vec<FactorEntry>,
+}
+
+impl Problem {
+    /// An empty problem.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a variable with its initial value.
+    pub fn add_variable<G: Variable>(&mut self, initial: G) -> Key {
+        self.fixed.push(false);
+        self.values.insert(initial)
+    }
+
+    /// Adds a variable of the given kind from stored parameters.
+    pub fn add_variable_params(&mut self, kind: VariableKind, params: &[f64]) -> Key {
+        self.fixed.push(false);
+        self.values.insert_params(kind, params)
+    }
+
+    /// Adds a factor with an optional information matrix (identity when `None`) and kernel.
+    ///
+    /// The information matrix must be square of the factor's residual dimension, symmetric and
+    /// positive definite.
+    pub fn add_factor(
+        &mut self,
+        factor: impl Factor + 'static,
+        information: Option<DMatrix<f64>>,
+        kernel: Option<Arc<dyn RobustKernel>>,
+    ) -> Result<usize, ProblemError> {
+        self.add_boxed_factor(Box::new(factor), information, kernel)
+    }
+
+    /// [`Problem::add_factor`] for an already boxed factor.
+    pub fn add_boxed_factor(
+        &mut self,
+        factor: Box<dyn Factor>,
+        information: Option<DMatrix<f64>>,
+        kernel: Option<Arc<dyn RobustKernel>>,
+    ) -> Result<usize, ProblemError> {
+        let index = self.factors.len();
+        for key in factor.keys() {
+            if key.0 >= self.values.len() {
+                return Err(ProblemError::UnknownVariable {
+                    factor: index,
+                    key: key.0,
+                    len: self.values.len(),
+                });
+            }
+        }
+        if let Some(info) = &information {
+            check_information(info, factor.residual_dim()).map_err(|reason| {
+                ProblemError::BadInformation {
+                    factor: index,
+                    reason,
+                }
+            })?;
+        }
+        self.factors.push(FactorEntry {
+            factor,
+            information,
+            kernel,
+        });
+        Ok(index)
+    }
+
+    /// Holds a variable constant (or frees it again).
+    pub fn set_fixed(&mut self, key: Key, fixed: bool) {
+        self.fixed[key.0] = fixed;
+    }
+
+    /// Whether a variable is held constant.
+    pub fn is_fixed(&self, key: Key) -> bool {
+        self.fixed[key.0]
+    }
+
+    /// The current estimate.
+    pub fn values(&self) -> &Values {
+        &self.values
+    }
+
+    /// The current estimate, mutable.
+    pub fn values_mut(&mut self) -> &mut Values {
+        &mut self.values
+    }
+
+    /// The factors in insertion order.
+    pub fn factors(&self) -> &[FactorEntry] {
+        &self.factors
+    }
+
+    /// Replaces the kernel of one factor.
+    pub fn set_kernel(&mut self, factor: usize, kernel: Option<Arc<dyn RobustKernel>>) {
+        self.factors[factor].kernel = kernel;
+    }
+
+    /// Number of variables.
+    pub fn num_variables(&self) -> usize {
+        self.values.len()
+    }
+}
+
+/// Checks that Ω is `dim × dim`, symmetric and positive definite.
+pub fn check_information(info: &DMatrix<f64>, dim: usize) -> Result<(), String> {
+    if info.nrows() != dim || info.ncols() != dim {
+        return Err(format!(
+            "information matrix is {}×{} but the residual has dimension {dim}",
+            info.nrows(),
+            info.ncols()
+        ));
+    }
+    if info.iter().any(|v| !v.is_finite()) {
+        return Err("information matrix has a NaN or infinite entry".into());
+    }
+    let scale = info.amax().max(1.0);
+    if (info - info.transpose()).amax() > 1e-9 * scale {
+        return Err("information matrix is not symmetric".into());
+    }
+    if info.clone().cholesky().is_none() {
+        return Err("information matrix is not positive definite".into());
+    }
+    Ok(())
+}

@@ -1,0 +1,261 @@
+//! Evaluation of all factors and assembly of the normal equations, with every buffer allocated
+//! once per solve.
+//!
+//! Each factor's local system (Jᵀ W J, Jᵀ W e) is computed in parallel into its own slot; the
+//! slots are then scatter-added into the global CSC storage in factor order. Because no two
+//! threads ever add into the same number, the result is bit-identical for any thread count.
+
+use std::cell::RefCell;
+
+use nalgebra::{DMatrixView, DMatrixViewMut, DVectorView, DVectorViewMut};
+use rayon::prelude::*;
+
+use crate::factor::Jacobians;
+use crate::kernel::KernelValue;
+use crate::linear::HessianPattern;
+use crate::problem::{FactorEntry, Problem, Values};
+
+thread_local! {
+    /// Per-thread scratch for residuals and Jacobians; grows to the largest factor once and is
+    /// reused by every later iteration.
+    static SCRATCH: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Per-factor results of the last evaluation.
+#[derive(Debug, Clone, Copy)]
+struct FactorCost {
+    chi2: f64,
+    kernel: KernelValue,
+}
+
+impl Default for FactorCost {
+    fn default() -> Self {
+        Self {
+            chi2: 0.0,
+            kernel: KernelValue {
+                rho: 0.0,
+                d1: 1.0,
+                d2: 0.0,
+            },
+        }
+    }
+}
+
+/// Evaluates factors and assembles H and b for one problem structure.
+#[derive(Debug)]
+pub(crate) struct Linearizer {
+    pub pattern: HessianPattern,
+    /// System block of each variable, `None` when fixed.
+    pub var_block: Vec<Option<usize>>,
+    col_offsets: Vec<usize>,
+    col_offsets_ptr: Vec<usize>,
+    local_dims: Vec<usize>,
+    stride: usize,
+    slots: Vec<f64>,
+    costs: Vec<FactorCost>,
+    /// Upper-triangular CSC values of H.
+    pub hessian: Vec<f64>,
+    /// b = Σ ρ' Jᵀ Ω e (half the gradient of F).
+    pub gradient: Vec<f64>,
+}
+
+impl Linearizer {
+    /// Analyses the structure of `problem` and allocates all storage.
+    pub fn new(problem: &Problem) -> Self {
+        let values = problem.values();
+        let mut var_block = Vec::with_capacity(values.len());
+        let mut block_dims = Vec::new();
+        for i in 0..values.len() {
+            let key = crate::problem::Key(i);
+            if problem.is_fixed(key) {
+                var_block.push(None);
+            } else {
+                var_block.push(Some(block_dims.len()));
+                block_dims.push(values.kind(key).dof());
+            }
+        }
+
+        let factors = problem.factors();
+        let mut col_offsets = Vec::new();
+        let mut col_offsets_ptr = vec![0];
+        let mut local_dims = Vec::with_capacity(factors.len());
+        let mut factor_blocks: Vec<(Option<usize>, usize)> = Vec::new();
+        let mut factor_blocks_ptr = vec![0];
+        for entry in factors {
+            let mut acc = 0;
+            col_offsets.push(0);
+            for key in entry.factor.keys() {
+                let dof = values.kind(*key).dof();
+                acc += dof;
+                col_offsets.push(acc);
+                factor_blocks.push((var_block[key.0], dof));
+            }
+            col_offsets_ptr.push(col_offsets.len());
+            factor_blocks_ptr.push(factor_blocks.len());
+            local_dims.push(acc);
+        }
+        let pattern = HessianPattern::analyse(
+            &block_dims,
+            factor_blocks_ptr
+                .windows(2)
+                .map(|w| &factor_blocks[w[0]..w[1]]),
+        );
+        let stride = local_dims.iter().map(|&n| n * n + n).max().unwrap_or(0);
+        Self {
+            hessian: vec![0.0; pattern.nnz()],
+            gradient: vec![0.0; pattern.dim],
+            pattern,
+            var_block,
+            col_offsets,
+            col_offsets_ptr,
+            slots: vec![0.0; stride * factors.len()],
+            costs: vec![FactorCost::default(); factors.len()],
+            local_dims,
+            stride,
+        }
+    }
+
+    /// Evaluates residuals, Jacobians, kernel weights and every factor's local system at `values`.
+    pub fn linearize(&mut self, factors: &[FactorEntry], values: &Values) {
+        let Self {
+            slots,
+            costs,
+            local_dims,
+            col_offsets,
+            col_offsets_ptr,
+            stride,
+            ..
+        } = self;
+        let (local_dims, col_offsets, col_offsets_ptr) =
+            (&*local_dims, &*col_offsets, &*col_offsets_ptr);
+        slots
+            .par_chunks_mut((*stride).max(1))
+            .zip(costs.par_iter_mut())
+            .enumerate()
+            .for_each(|(k, (slot, cost))| {
+                let n = local_dims[k];
+                let (h, g) = slot.split_at_mut(n * n);
+                let offsets = &col_offsets[col_offsets_ptr[k]..col_offsets_ptr[k + 1]];
+                *cost = linearize_factor(&factors[k], values, offsets, h, &mut g[..n]);
+            });
+    }
+
+    /// Scatter-adds the local systems into [`Linearizer::hessian`] and [`Linearizer::gradient`].
+    pub fn assemble(&mut self) {
+        self.hessian.fill(0.0);
+        self.gradient.fill(0.0);
+        let stride = self.stride;
+        for k in 0..self.local_dims.len() {
+            let n = self.local_dims[k];
+            let slot = &self.slots[k * stride..k * stride + n * n + n];
+            let (h, g) = slot.split_at(n * n);
+            self.pattern
+                .scatter(k, h, g, n, &mut self.hessian, &mut self.gradient);
+        }
+    }
+
+    /// Evaluates every factor's cost at `values` without Jacobians; keeps the results so that
+    /// [`Linearizer::totals`] reports them.
+    pub fn evaluate(&mut self, factors: &[FactorEntry], values: &Values) {
+        self.costs
+            .par_iter_mut()
+            .zip(factors.par_iter())
+            .for_each(|(cost, entry)| *cost = evaluate_factor(entry, values));
+    }
+
+    /// (Σ s, Σ ρ(s)) of the last evaluation, summed in factor order so the totals are
+    /// independent of the thread count.
+    pub fn totals(&self) -> (f64, f64) {
+        self.costs
+            .iter()
+            .fold((0.0, 0.0), |(c, f), x| (c + x.chi2, f + x.kernel.rho))
+    }
+
+    /// Kernel weight ρ'(s) of every factor at the last evaluation.
+    pub fn weights(&self) -> Vec<f64> {
+        self.costs.iter().map(|c| c.kernel.d1).collect()
+    }
+}
+
+/// Runs `f` with this thread's scratch buffer grown to at least `len`.
+fn with_scratch<R>(len: usize, f: impl FnOnce(&mut [f64]) -> R) -> R {
+    SCRATCH.with(|cell| {
+        let mut buf = cell.borrow_mut();
+        if buf.len() < len {
+            buf.resize(len, 0.0);
+        }
+        f(&mut buf[..len])
+    })
+}
+
+/// Whitened residual Ωe into `out`, returning s = eᵀΩe.
+fn whiten(entry: &FactorEntry, e: &[f64], out: &mut [f64]) -> f64 {
+    match &entry.information {
+        Some(info) => {
+            DVectorViewMut::from_slice(out, e.len()).gemv(
+                1.0,
+                info,
+                &DVectorView::from_slice(e, e.len()),
+                0.0,
+            );
+        }
+        None => out.copy_from_slice(e),
+    }
+    e.iter().zip(out.iter()).map(|(a, b)| a * b).sum()
+}
+
+fn kernel_at(entry: &FactorEntry, s: f64) -> KernelValue {
+    match &entry.kernel {
+        Some(k) => k.evaluate(s),
+        None => KernelValue {
+            rho: s,
+            d1: 1.0,
+            d2: 0.0,
+        },
+    }
+}
+
+fn evaluate_factor(entry: &FactorEntry, values: &Values) -> FactorCost {
+    let d = entry.factor.residual_dim();
+    with_scratch(2 * d, |buf| {
+        let (e, oe) = buf.split_at_mut(d);
+        entry.factor.evaluate(values, e, None);
+        let chi2 = whiten(entry, e, oe);
+        FactorCost {
+            chi2,
+            kernel: kernel_at(entry, chi2),
+        }
+    })
+}
+
+/// Local system of one factor: H = ρ' Jᵀ Ω J (column-major `n × n`) and g = ρ' Jᵀ Ω e.
+fn linearize_factor(
+    entry: &FactorEntry,
+    values: &Values,
+    col_offsets: &[usize],
+    h: &mut [f64],
+    g: &mut [f64],
+) -> FactorCost {
+    let d = entry.factor.residual_dim();
+    let n = g.len();
+    with_scratch(2 * d + 2 * d * n, |buf| {
+        let (e, rest) = buf.split_at_mut(d);
+        let (oe, rest) = rest.split_at_mut(d);
+        let (jac, oj) = rest.split_at_mut(d * n);
+        entry
+            .factor
+            .evaluate(values, e, Some(&mut Jacobians::new(jac, d, col_offsets)));
+        let chi2 = whiten(entry, e, oe);
+        let kernel = kernel_at(entry, chi2);
+        let jac = DMatrixView::from_slice(jac, d, n);
+        let mut oj = DMatrixViewMut::from_slice(oj, d, n);
+        match &entry.information {
+            Some(info) => oj.gemm(1.0, info, &jac, 0.0),
+            None => oj.copy_from(&jac),
+        }
+        let w = kernel.d1;
+        DMatrixViewMut::from_slice(h, n, n).gemm_tr(w, &jac, &oj, 0.0);
+        DVectorViewMut::from_slice(g, n).gemv_tr(w, &jac, &DVectorView::from_slice(oe, d), 0.0);
+        FactorCost { chi2, kernel }
+    })
+}

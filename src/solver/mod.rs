@@ -1,0 +1,315 @@
+//! Gauss-Newton and Levenberg-Marquardt on a [`Problem`].
+//!
+//! Every iteration linearises all factors at the current estimate, forms the normal equations
+//!
+//! ```text
+//!   b = Σ ρ'ₖ Jₖᵀ Ωₖ eₖ,     H = Σ Jₖᵀ Wₖ Jₖ,   Wₖ = ρ'ₖ Ωₖ
+//! ```
+//!
+//! and solves (H + λD) δ = −b with a sparse Cholesky whose symbolic analysis is done once per
+//! solve; then x ← x ⊞ δ. Levenberg-Marquardt damps with Marquardt's D = diag(H) (kept at the
+//! largest value seen, as MINPACK does) by default, or with Levenberg's D = I ([`Damping`]); it
+//! accepts a step only if it lowers the true cost F = Σρ(s), and updates λ by
+//! Nielsen's rule: λ ← λ·max(1/3, 1 − (2r − 1)³) after a step with gain ratio r > 0, λ ← λ·ν and
+//! ν ← 2ν after a rejected one. A rejected step only refactorises; it never relinearises.
+
+mod linearizer;
+mod options;
+mod summary;
+
+pub use options::{Algorithm, Damping, SolverOptions};
+pub use summary::{IterationRecord, PhaseTimes, Summary, Termination};
+
+use std::time::{Duration, Instant};
+
+use faer::Par;
+
+use crate::linear::{LinearSolverError, SparseCholesky};
+use crate::problem::{Key, Problem, Values};
+use linearizer::Linearizer;
+
+/// Errors that stop a solve before it starts.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum SolverError {
+    /// The sparse analysis failed (out of memory or index overflow).
+    #[error("{0}")]
+    Linear(#[from] LinearSolverError),
+    /// The requested thread pool could not be built.
+    #[error("could not start {threads} worker threads: {reason}")]
+    ThreadPool {
+        /// Requested thread count.
+        threads: usize,
+        /// Why it failed.
+        reason: String,
+    },
+}
+
+/// Damping λ beyond which LM gives up finding a cost-reducing step.
+const MAX_LAMBDA: f64 = 1e32;
+
+/// A nonlinear least-squares solver configured by [`SolverOptions`].
+#[derive(Debug, Clone, Default)]
+pub struct Solver {
+    options: SolverOptions,
+}
+
+impl Solver {
+    /// A solver with the given options.
+    pub fn new(options: SolverOptions) -> Self {
+        Self { options }
+    }
+
+    /// The options in use.
+    pub fn options(&self) -> &SolverOptions {
+        &self.options
+    }
+
+    /// Solves `problem` in place, starting from its current values.
+    pub fn solve(&self, problem: &mut Problem) -> Result<Summary, SolverError> {
+        self.solve_with_observer(problem, |_| {})
+    }
+
+    /// Solves `problem` in place and calls `observer` after every iteration.
+    pub fn solve_with_observer(
+        &self,
+        problem: &mut Problem,
+        observer: impl FnMut(&IterationRecord) + Send,
+    ) -> Result<Summary, SolverError> {
+        match self.options.threads {
+            None => self.run(problem, observer),
+            Some(threads) => rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .map_err(|e| SolverError::ThreadPool {
+                    threads,
+                    reason: e.to_string(),
+                })?
+                .install(|| self.run(problem, observer)),
+        }
+    }
+
+    fn run(
+        &self,
+        problem: &mut Problem,
+        mut observer: impl FnMut(&IterationRecord),
+    ) -> Result<Summary, SolverError> {
+        let start = Instant::now();
+        let opts = &self.options;
+        let mut times = PhaseTimes::default();
+
+        let mut lin = Linearizer::new(problem);
+        let mut chol = SparseCholesky::analyse(&lin.pattern, Par::Seq)?;
+        times.analyse = start.elapsed();
+
+        let n = lin.pattern.dim;
+        let mut step = vec![0.0; n];
+        let mut diag_saved = vec![0.0; n];
+        let mut trial = problem.values().clone();
+        let mut log = Vec::new();
+
+        let t = Instant::now();
+        lin.linearize(problem.factors(), problem.values());
+        times.linearize += t.elapsed();
+        let (initial_chi2, initial_cost) = lin.totals();
+        let (mut chi2, mut cost) = (initial_chi2, initial_cost);
+
+        let mut termination = None;
+        if n == 0 || problem.factors().is_empty() {
+            termination = Some(Termination::NothingToOptimise);
+        } else if !cost.is_finite() {
+            termination = Some(Termination::NumericalFailure);
+        }
+
+        let lm = opts.algorithm == Algorithm::LevenbergMarquardt;
+        let mut scale = vec![opts.min_diagonal; n];
+        let mut lambda = if lm { opts.initial_lambda } else { 0.0 };
+        let mut nu = 2.0;
+        let mut needs_assembly = true;
+        let mut initial_gradient = f64::NAN;
+        let mut iterations = 0;
+
+        while termination.is_none() {
+            if iterations >= opts.max_iterations {
+                termination = Some(Termination::MaxIterations);
+                break;
+            }
+            iterations += 1;
+            let iter_start = Instant::now();
+
+            if needs_assembly {
+                let t = Instant::now();
+                lin.assemble();
+                times.assemble += t.elapsed();
+                for ((saved, sc), &p) in diag_saved
+                    .iter_mut()
+                    .zip(scale.iter_mut())
+                    .zip(&lin.pattern.diag_pos)
+                {
+                    *saved = lin.hessian[p];
+                    *sc = match opts.damping {
+                        Damping::Marquardt => sc.max(*saved),
+                        Damping::Levenberg => 1.0,
+                    };
+                }
+                if lm && iterations == 1 && opts.damping == Damping::Levenberg {
+                    lambda *= diag_saved.iter().fold(0.0f64, |m, d| m.max(*d));
+                }
+                needs_assembly = false;
+            }
+            let gradient_norm = 2.0 * lin.gradient.iter().fold(0.0f64, |m, g| m.max(g.abs()));
+            if initial_gradient.is_nan() {
+                initial_gradient = gradient_norm;
+            }
+            if gradient_norm <= opts.gradient_tolerance * initial_gradient {
+                iterations -= 1;
+                termination = Some(Termination::GradientTolerance);
+                break;
+            }
+
+            // (H + λD) δ = −b, with D = diag(H) clamped below.
+            let t = Instant::now();
+            for ((&p, &d), &sc) in lin.pattern.diag_pos.iter().zip(&diag_saved).zip(&scale) {
+                lin.hessian[p] = d + lambda * sc;
+            }
+            let factorized = chol.factorize(&lin.pattern, &lin.hessian);
+            if factorized.is_ok() {
+                for (s, g) in step.iter_mut().zip(&lin.gradient) {
+                    *s = -g;
+                }
+                chol.solve_in_place(&mut step);
+            }
+            times.factorize_solve += t.elapsed();
+
+            let mut record = IterationRecord {
+                iteration: iterations,
+                cost,
+                cost_change: 0.0,
+                gradient_norm,
+                step_norm: 0.0,
+                lambda,
+                accepted: false,
+                time: Duration::ZERO,
+            };
+
+            if factorized.is_err() {
+                if !lm {
+                    termination = Some(Termination::LinearSolverFailure);
+                } else {
+                    (lambda, nu) = reject(lambda, nu);
+                }
+            } else {
+                let step_norm = step.iter().map(|s| s * s).sum::<f64>().sqrt();
+                record.step_norm = step_norm;
+                let x_norm = problem
+                    .values()
+                    .as_slice()
+                    .iter()
+                    .map(|x| x * x)
+                    .sum::<f64>()
+                    .sqrt();
+                if step_norm <= opts.parameter_tolerance * (x_norm + opts.parameter_tolerance) {
+                    termination = Some(Termination::ParameterTolerance);
+                } else {
+                    let t = Instant::now();
+                    retract_all(
+                        problem.values(),
+                        &lin.var_block,
+                        &lin.pattern.block_offsets,
+                        &step,
+                        &mut trial,
+                    );
+                    lin.evaluate(problem.factors(), &trial);
+                    let (new_chi2, new_cost) = lin.totals();
+                    times.evaluate += t.elapsed();
+
+                    // Predicted decrease of the model F + 2bᵀδ + δᵀHδ: δᵀ(λDδ − b).
+                    let predicted: f64 = step
+                        .iter()
+                        .zip(&lin.gradient)
+                        .zip(&scale)
+                        .map(|((s, g), &sc)| s * (lambda * sc * s - g))
+                        .sum();
+                    let actual = cost - new_cost;
+                    let ratio = actual / predicted;
+                    let accept = new_cost.is_finite() && (!lm || ratio > 0.0);
+                    if accept {
+                        std::mem::swap(problem.values_mut(), &mut trial);
+                        record.accepted = true;
+                        record.cost_change = actual;
+                        record.cost = new_cost;
+                        let relative_decrease = actual / cost;
+                        (chi2, cost) = (new_chi2, new_cost);
+                        if lm {
+                            lambda *= (1.0 / 3.0f64).max(1.0 - (2.0 * ratio - 1.0).powi(3));
+                            nu = 2.0;
+                        }
+                        if relative_decrease.abs() < opts.function_tolerance {
+                            termination = Some(Termination::FunctionTolerance);
+                        } else {
+                            let t = Instant::now();
+                            lin.linearize(problem.factors(), problem.values());
+                            times.linearize += t.elapsed();
+                            needs_assembly = true;
+                        }
+                    } else if !lm {
+                        termination = Some(Termination::NumericalFailure);
+                    } else {
+                        (lambda, nu) = reject(lambda, nu);
+                    }
+                }
+            }
+            if lm && lambda > MAX_LAMBDA && termination.is_none() {
+                termination = Some(Termination::DampingExhausted);
+            }
+            record.time = iter_start.elapsed();
+            observer(&record);
+            log.push(record);
+        }
+
+        // Kernel weights at the final estimate.
+        lin.evaluate(problem.factors(), problem.values());
+        let weights = lin.weights();
+        times.total = start.elapsed();
+        Ok(Summary {
+            initial_chi2,
+            final_chi2: chi2,
+            initial_cost,
+            final_cost: cost,
+            iterations,
+            termination: termination.unwrap_or(Termination::MaxIterations),
+            times,
+            log,
+            weights,
+        })
+    }
+}
+
+/// λ and ν after a rejected step.
+fn reject(lambda: f64, nu: f64) -> (f64, f64) {
+    (lambda * nu, nu * 2.0)
+}
+
+/// trial = values ⊞ step, variable by variable; fixed variables are copied unchanged.
+fn retract_all(
+    values: &Values,
+    var_block: &[Option<usize>],
+    block_offsets: &[usize],
+    step: &[f64],
+    trial: &mut Values,
+) {
+    for (i, block) in var_block.iter().enumerate() {
+        let key = Key(i);
+        let kind = values.kind(key);
+        match block {
+            Some(b) => {
+                let o = block_offsets[*b];
+                kind.retract(
+                    values.params(key),
+                    &step[o..o + kind.dof()],
+                    trial.params_mut(key),
+                );
+            }
+            None => trial.params_mut(key).copy_from_slice(values.params(key)),
+        }
+    }
+}

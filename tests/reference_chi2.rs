@@ -70,3 +70,32 @@ fn mit_with_levenberg_damping() {
     };
     check_with("2d/MIT.g2o", 526.3313, options);
 }
+
+/// With the log-map error rhopt minimises the objective of GTSAM, factrs, tiny-solver and
+/// apex-solver; measured with g2o's errors their optimum on sphere2500 has χ² 820.66
+/// (../shared/anchors/RESULTS.md), and so must ours.
+#[test]
+fn sphere2500_log_map_optimum_matches_the_log_map_solvers() {
+    let Some(path) = common::dataset("3d/sphere2500.g2o") else {
+        return;
+    };
+    let mut log_map = build_problem(read_g2o(&path).unwrap(), BetweenError::LogMap);
+    let summary = Solver::new(SolverOptions::default())
+        .solve(&mut log_map.problem)
+        .unwrap();
+    assert!(summary.converged(), "{}", summary.termination);
+
+    let mut g2o_view = build_problem(log_map.to_g2o(), BetweenError::G2o);
+    let options = SolverOptions {
+        max_iterations: 0,
+        ..Default::default()
+    };
+    let chi2 = Solver::new(options)
+        .solve(&mut g2o_view.problem)
+        .unwrap()
+        .initial_chi2;
+    assert!(
+        (chi2 - 820.66).abs() < 0.01,
+        "g2o chi2 at the log-map optimum: {chi2}"
+    );
+}

@@ -42,8 +42,12 @@ impl Default for FactorCost {
 }
 
 /// Evaluates factors and assembles H and b for one problem structure.
+///
+/// The solver uses it internally; it is public for benchmarks and for users who want the normal
+/// equations of a problem at some estimate.
 #[derive(Debug)]
-pub(crate) struct Linearizer {
+pub struct Linearizer {
+    /// Block pattern of H and the per-factor scatter plans.
     pub pattern: HessianPattern,
     /// System block of each variable, `None` when fixed.
     pub var_block: Vec<Option<usize>>,

@@ -26,7 +26,7 @@ use faer::Par;
 
 use crate::linear::{LinearSolverError, SparseCholesky};
 use crate::problem::{Key, Problem, Values};
-use linearizer::Linearizer;
+pub use linearizer::Linearizer;
 
 /// Errors that stop a solve before it starts.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -105,7 +105,7 @@ impl Solver {
         let mut step = vec![0.0; n];
         let mut diag_saved = vec![0.0; n];
         let mut trial = problem.values().clone();
-        let mut log = Vec::new();
+        let mut log = Vec::with_capacity(opts.max_iterations);
 
         let t = Instant::now();
         lin.linearize(problem.factors(), problem.values());

@@ -1,0 +1,95 @@
+//! Criterion benchmarks of whole solves and of each phase of one iteration.
+//!
+//! Data: a generated Manhattan-world graph (always available) and, when present under
+//! `$RHOPT_DATASETS` (default `../shared/datasets`), city10000, sphere2500 and torus3D.
+//! Run with `cargo bench --bench solve`; add `-- iteration` for the phase split only.
+
+use std::path::PathBuf;
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+use faer::Par;
+use rhopt::factor::BetweenError;
+use rhopt::generate::{manhattan_world, ManhattanOptions};
+use rhopt::io::{build_problem, read_g2o, G2oGraph};
+use rhopt::linear::SparseCholesky;
+use rhopt::solver::{Linearizer, Solver, SolverOptions};
+
+fn datasets() -> Vec<(String, G2oGraph)> {
+    let generated = manhattan_world(&ManhattanOptions {
+        poses: 5000,
+        ..Default::default()
+    });
+    let mut out = vec![("manhattan5000-generated".to_string(), generated.graph)];
+    let dir = std::env::var_os("RHOPT_DATASETS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/datasets"));
+    for file in ["2d/city10000.g2o", "3d/sphere2500.g2o", "3d/torus3D.g2o"] {
+        if let Ok(graph) = read_g2o(&dir.join(file)) {
+            let name = file
+                .trim_end_matches(".g2o")
+                .rsplit('/')
+                .next()
+                .unwrap()
+                .to_string();
+            out.push((name, graph));
+        }
+    }
+    out
+}
+
+fn whole_solves(c: &mut Criterion) {
+    let mut group = c.benchmark_group("solve");
+    group.sample_size(10);
+    for (name, graph) in datasets() {
+        group.bench_function(&name, |b| {
+            b.iter_batched(
+                || build_problem(graph.clone(), BetweenError::G2o),
+                |mut pg| {
+                    let options = SolverOptions {
+                        threads: Some(1),
+                        ..Default::default()
+                    };
+                    Solver::new(options).solve(&mut pg.problem).unwrap()
+                },
+                BatchSize::LargeInput,
+            )
+        });
+    }
+    group.finish();
+}
+
+fn iteration_phases(c: &mut Criterion) {
+    let mut group = c.benchmark_group("iteration");
+    group.sample_size(20);
+    for (name, graph) in datasets() {
+        let pg = build_problem(graph, BetweenError::G2o);
+        let problem = &pg.problem;
+        let mut lin = Linearizer::new(problem);
+        group.bench_function(format!("{name}/linearize"), |b| {
+            b.iter(|| lin.linearize(problem.factors(), problem.values()))
+        });
+        group.bench_function(format!("{name}/assemble"), |b| b.iter(|| lin.assemble()));
+        let mut chol = SparseCholesky::analyse(&lin.pattern, Par::Seq).unwrap();
+        // Damp lightly so the gauge-fixed but far-from-optimal H is safely positive definite.
+        for &p in &lin.pattern.diag_pos {
+            lin.hessian[p] *= 1.0 + 1e-6;
+        }
+        group.bench_function(format!("{name}/factorize"), |b| {
+            b.iter(|| chol.factorize(&lin.pattern, &lin.hessian).unwrap())
+        });
+        let mut rhs = lin.gradient.clone();
+        group.bench_function(format!("{name}/solve"), |b| {
+            b.iter(|| {
+                rhs.copy_from_slice(&lin.gradient);
+                chol.solve_in_place(&mut rhs)
+            })
+        });
+        group.bench_function(format!("{name}/analyse"), |b| {
+            b.iter(|| SparseCholesky::analyse(&lin.pattern, Par::Seq).unwrap())
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, iteration_phases, whole_solves);
+criterion_main!(benches);

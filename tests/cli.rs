@@ -1,0 +1,276 @@
+//! The `rhopt` command line as scripts use it: exit codes, one-line errors, JSON summary, output
+//! files and the refusal to overwrite the input.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn rhopt(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rhopt"))
+        .args(args)
+        .output()
+        .expect("rhopt runs")
+}
+
+/// A fresh scratch folder per test.
+fn scratch(test: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("rhopt-cli-{}-{test}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+const SQUARE: &str = "\
+# four poses around a unit square, noisy initial guess
+VERTEX_SE2 10 0 0 0
+VERTEX_SE2 11 1.1 0.1 1.6
+VERTEX_SE2 13 0.9 1.2 3.0
+VERTEX_SE2 17 -0.1 0.8 -1.5
+EDGE_SE2 10 11 1 0 1.5707963 100 0 0 100 0 1000
+EDGE_SE2 11 13 1 0 1.5707963 100 0 0 100 0 1000
+EDGE_SE2 13 17 1 0 1.5707963 100 0 0 100 0 1000
+EDGE_SE2 17 10 1 0 1.5707963 100 0 0 100 0 1000
+EDGE_SE2 10 13 1 1 1.5707963 50 0 0 50 0 500
+";
+
+fn json(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[test]
+fn solve_writes_summary_and_output_that_reads_back() {
+    let dir = scratch("summary");
+    let input = write(&dir, "square.g2o", SQUARE);
+    let output = dir.join("out.g2o");
+    let summary = dir.join("summary.json");
+    let run = rhopt(&[
+        "solve",
+        s(&input),
+        "-o",
+        s(&output),
+        "--json",
+        s(&summary),
+        "-q",
+    ]);
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(run.stdout.is_empty(), "-q prints nothing");
+
+    let j = json(&summary);
+    assert_eq!(j["vertices"], 4);
+    assert_eq!(j["edges"], 5);
+    assert_eq!(j["converged"], true);
+    assert!(j["final_chi2"].as_f64().unwrap() < j["initial_chi2"].as_f64().unwrap());
+    for key in [
+        "total",
+        "linearize",
+        "assemble",
+        "factorize_solve",
+        "evaluate",
+    ] {
+        assert!(j["time_s"][key].as_f64().unwrap() >= 0.0, "time_s.{key}");
+    }
+    assert!(j["iterations"].as_u64().unwrap() > 0);
+    assert!(j["termination"].is_string());
+
+    // Solving the output again starts at the optimum: its initial chi2 is the final one.
+    let again = dir.join("again.json");
+    let run = rhopt(&[
+        "solve",
+        s(&output),
+        "--json",
+        s(&again),
+        "--max-iterations",
+        "0",
+        "-q",
+    ]);
+    assert_eq!(
+        run.status.code(),
+        Some(3),
+        "0 iterations is not convergence"
+    );
+    let final_chi2 = j["final_chi2"].as_f64().unwrap();
+    let reread = json(&again)["initial_chi2"].as_f64().unwrap();
+    assert!(
+        (reread - final_chi2).abs() <= 1e-9 * final_chi2.max(1e-12),
+        "{reread} vs {final_chi2}"
+    );
+
+    // Ids, edge order and information survive.
+    let text = std::fs::read_to_string(&output).unwrap();
+    let ids: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("VERTEX_SE2"))
+        .map(|l| l.split_whitespace().nth(1).unwrap())
+        .collect();
+    assert_eq!(ids, ["10", "11", "13", "17"]);
+    let edges: Vec<&str> = text.lines().filter(|l| l.starts_with("EDGE_SE2")).collect();
+    assert_eq!(edges.len(), 5);
+    assert!(
+        edges[4].starts_with("EDGE_SE2 10 13 1 1 1.5707963 50 0 0 50 0 500"),
+        "{}",
+        edges[4]
+    );
+}
+
+#[test]
+fn gauss_newton_and_levenberg_marquardt_agree() {
+    let dir = scratch("gn");
+    let input = write(&dir, "square.g2o", SQUARE);
+    let chi2 = |algorithm: &str| {
+        let out = dir.join(format!("{algorithm}.json"));
+        let run = rhopt(&[
+            "solve",
+            s(&input),
+            "--algorithm",
+            algorithm,
+            "--json",
+            s(&out),
+            "-q",
+        ]);
+        assert_eq!(run.status.code(), Some(0));
+        json(&out)["final_chi2"].as_f64().unwrap()
+    };
+    let (gn, lm) = (chi2("gn"), chi2("lm"));
+    assert!((gn - lm).abs() <= 1e-8 * lm, "GN {gn} vs LM {lm}");
+}
+
+#[test]
+fn verbose_prints_one_line_per_iteration() {
+    let dir = scratch("verbose");
+    let input = write(&dir, "square.g2o", SQUARE);
+    let summary = dir.join("summary.json");
+    let run = rhopt(&["solve", s(&input), "-v", "--json", s(&summary)]);
+    let stdout = String::from_utf8(run.stdout).unwrap();
+    let iterations = json(&summary)["iterations"].as_u64().unwrap() as usize;
+    let rows = stdout
+        .lines()
+        .filter(|l| l.trim_start().starts_with(char::is_numeric))
+        .count();
+    assert_eq!(rows, iterations, "{stdout}");
+    assert!(stdout.contains("lambda") && stdout.contains("|gradient|"));
+}
+
+/// Runs a solve on `text` and returns (exit code, stderr).
+fn solve_text(test: &str, text: &str) -> (Option<i32>, String, PathBuf) {
+    let dir = scratch(test);
+    let input = write(&dir, "bad.g2o", text);
+    let run = rhopt(&["solve", s(&input)]);
+    (
+        run.status.code(),
+        String::from_utf8(run.stderr).unwrap(),
+        input,
+    )
+}
+
+#[test]
+fn bad_input_is_one_line_with_file_and_line_and_exit_code_2() {
+    let cases: &[(&str, &str, usize, &str)] = &[
+        (
+            "truncated",
+            "VERTEX_SE2 0 0 0 0\nVERTEX_SE2 1 1 0\n",
+            2,
+            "field",
+        ),
+        (
+            "non_numeric",
+            "VERTEX_SE2 0 0 0 0\nVERTEX_SE2 1 1 zero 0\n",
+            2,
+            "zero",
+        ),
+        (
+            "unknown_vertex",
+            "VERTEX_SE2 0 0 0 0\nEDGE_SE2 0 5 1 0 0 1 0 0 1 0 1\n",
+            2,
+            "5",
+        ),
+        (
+            "duplicate_vertex",
+            "VERTEX_SE2 0 0 0 0\n\nVERTEX_SE2 0 1 0 0\n",
+            3,
+            "duplicate",
+        ),
+        (
+            "not_spd",
+            "VERTEX_SE2 0 0 0 0\nVERTEX_SE2 1 1 0 0\nEDGE_SE2 0 1 1 0 0 1 0 0 -1 0 1\n",
+            3,
+            "positive definite",
+        ),
+        ("nan", "VERTEX_SE2 0 0 0 0\nVERTEX_SE2 1 NaN 0 0\n", 2, ""),
+        ("inf", "VERTEX_SE2 0 0 0 0\nVERTEX_SE2 1 inf 0 0\n", 2, ""),
+    ];
+    for &(name, text, line, gist) in cases {
+        let (code, stderr, input) = solve_text(name, text);
+        assert_eq!(code, Some(2), "{name}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{name}: one line: {stderr}");
+        let location = format!("{}:{line}:", input.display());
+        assert!(
+            stderr.contains(&location),
+            "{name}: expected {location} in {stderr}"
+        );
+        assert!(
+            stderr.to_lowercase().contains(gist),
+            "{name}: expected '{gist}' in {stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{name}");
+    }
+}
+
+#[test]
+fn empty_and_missing_files_are_clear_errors() {
+    let (code, stderr, input) = solve_text("empty", "");
+    assert_eq!(code, Some(2));
+    assert!(
+        stderr.contains(&input.display().to_string()) && stderr.lines().count() == 1,
+        "{stderr}"
+    );
+
+    let run = rhopt(&["solve", "/nonexistent/graph.g2o"]);
+    assert_eq!(run.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&run.stderr).contains("/nonexistent/graph.g2o"));
+}
+
+#[test]
+fn unknown_tags_are_warned_about_and_counted() {
+    let dir = scratch("unknown");
+    let text = format!("{SQUARE}LANDMARK_XY 99 1 2\n");
+    let input = write(&dir, "square.g2o", &text);
+    let summary = dir.join("summary.json");
+    let run = rhopt(&["solve", s(&input), "--json", s(&summary)]);
+    assert_eq!(run.status.code(), Some(0));
+    let stderr = String::from_utf8(run.stderr).unwrap();
+    assert!(
+        stderr.contains("LANDMARK_XY") && stderr.contains(":11:"),
+        "{stderr}"
+    );
+    assert_eq!(json(&summary)["warnings"], 1);
+}
+
+#[test]
+fn output_never_overwrites_the_input() {
+    let dir = scratch("overwrite");
+    let input = write(&dir, "square.g2o", SQUARE);
+    let run = rhopt(&["solve", s(&input), "-o", s(&input)]);
+    assert_eq!(run.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&run.stderr).contains("input"));
+    assert_eq!(std::fs::read_to_string(&input).unwrap(), SQUARE);
+
+    // An output path that cannot be written is a runtime error, and nothing is left behind.
+    let blocked = dir.join("no-such-dir").join("out.g2o");
+    let run = rhopt(&["solve", s(&input), "-o", s(&blocked), "-q"]);
+    assert_eq!(run.status.code(), Some(1));
+    assert!(!blocked.exists());
+}

@@ -12,7 +12,7 @@ use rhopt::factor::BetweenError;
 use rhopt::generate::{manhattan_world, ManhattanOptions};
 use rhopt::io::{build_problem, read_g2o, G2oGraph};
 use rhopt::linear::SparseCholesky;
-use rhopt::solver::{Linearizer, Solver, SolverOptions};
+use rhopt::solver::{Linearizer, Solver, SolverOptions, Weighting};
 
 fn datasets() -> Vec<(String, G2oGraph)> {
     let generated = manhattan_world(&ManhattanOptions {
@@ -66,7 +66,7 @@ fn iteration_phases(c: &mut Criterion) {
         let problem = &pg.problem;
         let mut lin = Linearizer::new(problem);
         group.bench_function(format!("{name}/linearize"), |b| {
-            b.iter(|| lin.linearize(problem.factors(), problem.values()))
+            b.iter(|| lin.linearize(problem.factors(), problem.values(), Weighting::Irls))
         });
         group.bench_function(format!("{name}/assemble"), |b| b.iter(|| lin.assemble()));
         let mut chol = SparseCholesky::analyse(&lin.pattern, Par::Seq).unwrap();

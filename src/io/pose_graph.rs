@@ -209,6 +209,12 @@ fn params_of<G: LieGroup, const N: usize>(x: &G) -> [f64; N] {
 }
 
 impl PoseGraph {
+    /// Whether each edge (in file order) is a loop closure: its vertex ids are not consecutive.
+    /// Odometry edges join consecutive ids in every public dataset and in the generators here.
+    pub fn loop_closures(&self) -> Vec<bool> {
+        self.graph.edges.iter().map(|e| e.from.abs_diff(e.to) != 1).collect()
+    }
+
     /// The graph with every vertex set to the current estimate; edges, ids and FIX lines as read.
     /// Edge-only inputs gain vertex lines for the estimated poses.
     pub fn to_g2o(&self) -> G2oGraph {

@@ -14,6 +14,7 @@ use crate::factor::Jacobians;
 use crate::kernel::KernelValue;
 use crate::linear::HessianPattern;
 use crate::problem::{FactorEntry, Problem, Values};
+use crate::solver::Weighting;
 
 thread_local! {
     /// Per-thread scratch for residuals and Jacobians; grows to the largest factor once and is
@@ -120,7 +121,7 @@ impl Linearizer {
     }
 
     /// Evaluates residuals, Jacobians, kernel weights and every factor's local system at `values`.
-    pub fn linearize(&mut self, factors: &[FactorEntry], values: &Values) {
+    pub fn linearize(&mut self, factors: &[FactorEntry], values: &Values, weighting: Weighting) {
         let Self {
             slots,
             costs,
@@ -140,7 +141,7 @@ impl Linearizer {
                 let n = local_dims[k];
                 let (h, g) = slot.split_at_mut(n * n);
                 let offsets = &col_offsets[col_offsets_ptr[k]..col_offsets_ptr[k + 1]];
-                *cost = linearize_factor(&factors[k], values, offsets, h, &mut g[..n]);
+                *cost = linearize_factor(&factors[k], values, offsets, weighting, h, &mut g[..n]);
             });
     }
 
@@ -173,6 +174,11 @@ impl Linearizer {
         self.costs
             .iter()
             .fold((0.0, 0.0), |(c, f), x| (c + x.chi2, f + x.kernel.rho))
+    }
+
+    /// s = eᵀΩe of every factor at the last evaluation.
+    pub fn chi2_values(&self) -> impl Iterator<Item = f64> + '_ {
+        self.costs.iter().map(|c| c.chi2)
     }
 
     /// Kernel weight ρ'(s) of every factor at the last evaluation.
@@ -232,11 +238,13 @@ fn evaluate_factor(entry: &FactorEntry, values: &Values) -> FactorCost {
     })
 }
 
-/// Local system of one factor: H = ρ' Jᵀ Ω J (column-major `n × n`) and g = ρ' Jᵀ Ω e.
+/// Local system of one factor: H = Jᵀ W J (column-major `n × n`) and g = ρ' Jᵀ Ω e, with W as
+/// [`Weighting`] says.
 fn linearize_factor(
     entry: &FactorEntry,
     values: &Values,
     col_offsets: &[usize],
+    weighting: Weighting,
     h: &mut [f64],
     g: &mut [f64],
 ) -> FactorCost {
@@ -258,8 +266,17 @@ fn linearize_factor(
             None => oj.copy_from(&jac),
         }
         let w = kernel.d1;
-        DMatrixViewMut::from_slice(h, n, n).gemm_tr(w, &jac, &oj, 0.0);
-        DVectorViewMut::from_slice(g, n).gemv_tr(w, &jac, &DVectorView::from_slice(oe, d), 0.0);
+        let mut h = DMatrixViewMut::from_slice(h, n, n);
+        h.gemm_tr(w, &jac, &oj, 0.0);
+        let mut g = DVectorViewMut::from_slice(g, n);
+        // v = JᵀΩe first; the gradient is ρ'v and the second-order term is β vvᵀ.
+        g.gemv_tr(1.0, &jac, &DVectorView::from_slice(oe, d), 0.0);
+        // The correction changes one whitened eigenvalue, along the residual, to ρ' + 2ρ''s; it is
+        // applied only where that stays positive (see Weighting::SecondOrder).
+        if weighting == Weighting::SecondOrder && w + 2.0 * kernel.d2 * chi2 > 0.0 {
+            h.ger(2.0 * kernel.d2, &g, &g, 1.0);
+        }
+        g *= w;
         FactorCost { chi2, kernel }
     })
 }

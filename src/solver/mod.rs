@@ -13,12 +13,14 @@
 //! Nielsen's rule: λ ← λ·max(1/3, 1 − (2r − 1)³) after a step with gain ratio r > 0, λ ← λ·ν and
 //! ν ← 2ν after a rejected one. A rejected step only refactorises; it never relinearises.
 
+mod gnc;
 mod linearizer;
 mod options;
+mod strategy;
 mod summary;
 
-pub use options::{Algorithm, Damping, SolverOptions};
-pub use summary::{IterationRecord, PhaseTimes, Summary, Termination};
+pub use options::{Algorithm, Damping, SolverOptions, Weighting};
+pub use summary::{IterationRecord, PhaseTimes, Summary, Termination, OUTLIER_WEIGHT};
 
 use std::time::{Duration, Instant};
 
@@ -26,7 +28,9 @@ use faer::Par;
 
 use crate::linear::{LinearSolverError, SparseCholesky};
 use crate::problem::{Key, Problem, Values};
+pub use gnc::{solve_gnc, GncOptions, GncSurrogate};
 pub use linearizer::Linearizer;
+pub use strategy::{RobustScope, RobustStrategy};
 
 /// Errors that stop a solve before it starts.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -75,40 +79,42 @@ impl Solver {
         problem: &mut Problem,
         observer: impl FnMut(&IterationRecord) + Send,
     ) -> Result<Summary, SolverError> {
-        match self.options.threads {
-            None => self.run(problem, observer),
-            Some(threads) => rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .map_err(|e| SolverError::ThreadPool {
-                    threads,
-                    reason: e.to_string(),
-                })?
-                .install(|| self.run(problem, observer)),
-        }
+        with_threads(self.options.threads, || {
+            let mut workspace = Workspace::new(problem)?;
+            Ok(self.solve_in(problem, &mut workspace, observer))
+        })
     }
 
-    fn run(
+    /// Solves `problem` reusing a [`Workspace`] built for it, so repeated solves of one structure
+    /// (with other kernels or starting points, as GNC does) skip the symbolic analysis.
+    ///
+    /// Runs on the calling thread's rayon pool; see [`with_threads`].
+    pub fn solve_in(
         &self,
         problem: &mut Problem,
+        ws: &mut Workspace,
         mut observer: impl FnMut(&IterationRecord),
-    ) -> Result<Summary, SolverError> {
+    ) -> Summary {
         let start = Instant::now();
         let opts = &self.options;
-        let mut times = PhaseTimes::default();
-
-        let mut lin = Linearizer::new(problem);
-        let mut chol = SparseCholesky::analyse(&lin.pattern, Par::Seq)?;
-        times.analyse = start.elapsed();
-
+        let mut times = PhaseTimes {
+            analyse: std::mem::take(&mut ws.analyse_time),
+            ..PhaseTimes::default()
+        };
+        let Workspace {
+            lin,
+            chol,
+            step,
+            diag_saved,
+            scale,
+            trial,
+            ..
+        } = ws;
         let n = lin.pattern.dim;
-        let mut step = vec![0.0; n];
-        let mut diag_saved = vec![0.0; n];
-        let mut trial = problem.values().clone();
         let mut log = Vec::with_capacity(opts.max_iterations);
 
         let t = Instant::now();
-        lin.linearize(problem.factors(), problem.values());
+        lin.linearize(problem.factors(), problem.values(), opts.weighting);
         times.linearize += t.elapsed();
         let (initial_chi2, initial_cost) = lin.totals();
         let (mut chi2, mut cost) = (initial_chi2, initial_cost);
@@ -121,7 +127,7 @@ impl Solver {
         }
 
         let lm = opts.algorithm == Algorithm::LevenbergMarquardt;
-        let mut scale = vec![opts.min_diagonal; n];
+        scale.fill(opts.min_diagonal);
         let mut lambda = if lm { opts.initial_lambda } else { 0.0 };
         let mut nu = 2.0;
         let mut needs_assembly = true;
@@ -166,9 +172,15 @@ impl Solver {
                 break;
             }
 
-            // (H + λD) δ = −b, with D = diag(H) clamped below.
+            // (H + λD) δ = −b.
             let t = Instant::now();
-            for ((&p, &d), &sc) in lin.pattern.diag_pos.iter().zip(&diag_saved).zip(&scale) {
+            for ((&p, &d), &sc) in lin
+                .pattern
+                .diag_pos
+                .iter()
+                .zip(diag_saved.iter())
+                .zip(scale.iter())
+            {
                 lin.hessian[p] = d + lambda * sc;
             }
             let factorized = chol.factorize(&lin.pattern, &lin.hessian);
@@ -176,7 +188,7 @@ impl Solver {
                 for (s, g) in step.iter_mut().zip(&lin.gradient) {
                     *s = -g;
                 }
-                chol.solve_in_place(&mut step);
+                chol.solve_in_place(step);
             }
             times.factorize_solve += t.elapsed();
 
@@ -215,10 +227,10 @@ impl Solver {
                         problem.values(),
                         &lin.var_block,
                         &lin.pattern.block_offsets,
-                        &step,
-                        &mut trial,
+                        step,
+                        trial,
                     );
-                    lin.evaluate(problem.factors(), &trial);
+                    lin.evaluate(problem.factors(), trial);
                     let (new_chi2, new_cost) = lin.totals();
                     times.evaluate += t.elapsed();
 
@@ -226,14 +238,14 @@ impl Solver {
                     let predicted: f64 = step
                         .iter()
                         .zip(&lin.gradient)
-                        .zip(&scale)
+                        .zip(scale.iter())
                         .map(|((s, g), &sc)| s * (lambda * sc * s - g))
                         .sum();
                     let actual = cost - new_cost;
                     let ratio = actual / predicted;
                     let accept = new_cost.is_finite() && (!lm || ratio > 0.0);
                     if accept {
-                        std::mem::swap(problem.values_mut(), &mut trial);
+                        std::mem::swap(problem.values_mut(), trial);
                         record.accepted = true;
                         record.cost_change = actual;
                         record.cost = new_cost;
@@ -247,7 +259,7 @@ impl Solver {
                             termination = Some(Termination::FunctionTolerance);
                         } else {
                             let t = Instant::now();
-                            lin.linearize(problem.factors(), problem.values());
+                            lin.linearize(problem.factors(), problem.values(), opts.weighting);
                             times.linearize += t.elapsed();
                             needs_assembly = true;
                         }
@@ -266,11 +278,11 @@ impl Solver {
             log.push(record);
         }
 
-        // Kernel weights at the final estimate.
+        // Costs and kernel weights at the final estimate.
         lin.evaluate(problem.factors(), problem.values());
         let weights = lin.weights();
-        times.total = start.elapsed();
-        Ok(Summary {
+        times.total = start.elapsed() + times.analyse;
+        Summary {
             initial_chi2,
             final_chi2: chi2,
             initial_cost,
@@ -280,7 +292,59 @@ impl Solver {
             times,
             log,
             weights,
+        }
+    }
+}
+
+/// Everything a solve of one problem structure allocates: the block pattern, the symbolic
+/// factorisation and the iteration buffers. Build it once and reuse it with
+/// [`Solver::solve_in`] for repeated solves of the same structure.
+#[derive(Debug)]
+pub struct Workspace {
+    /// Evaluation and assembly state.
+    pub lin: Linearizer,
+    chol: SparseCholesky,
+    step: Vec<f64>,
+    diag_saved: Vec<f64>,
+    scale: Vec<f64>,
+    trial: Values,
+    analyse_time: Duration,
+}
+
+impl Workspace {
+    /// Analyses the structure of `problem` (variables, factors, fixed set).
+    pub fn new(problem: &Problem) -> Result<Self, SolverError> {
+        let start = Instant::now();
+        let lin = Linearizer::new(problem);
+        let chol = SparseCholesky::analyse(&lin.pattern, Par::Seq)?;
+        let n = lin.pattern.dim;
+        Ok(Self {
+            lin,
+            chol,
+            step: vec![0.0; n],
+            diag_saved: vec![0.0; n],
+            scale: vec![0.0; n],
+            trial: problem.values().clone(),
+            analyse_time: start.elapsed(),
         })
+    }
+}
+
+/// Runs `f` on a rayon pool of `threads` workers, or on the global pool when `None`.
+pub fn with_threads<R: Send>(
+    threads: Option<usize>,
+    f: impl FnOnce() -> Result<R, SolverError> + Send,
+) -> Result<R, SolverError> {
+    match threads {
+        None => f(),
+        Some(threads) => rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .map_err(|e| SolverError::ThreadPool {
+                threads,
+                reason: e.to_string(),
+            })?
+            .install(f),
     }
 }
 

@@ -94,6 +94,10 @@ pub struct PhaseTimes {
     pub total: Duration,
 }
 
+/// Weight below which a factor counts as an outlier in summaries (`outlier_count`, `--weights`
+/// readers): the kernel discounts it by more than half.
+pub const OUTLIER_WEIGHT: f64 = 0.5;
+
 /// Result of a solve.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Summary {
@@ -113,7 +117,8 @@ pub struct Summary {
     pub times: PhaseTimes,
     /// Per-iteration log.
     pub log: Vec<IterationRecord>,
-    /// Final kernel weight ρ'(s) of every factor, in factor order (1 for least squares).
+    /// Final kernel weight ρ'(s) of every factor, in factor order (1 for least squares); below
+    /// [`OUTLIER_WEIGHT`] the factor is treated as an outlier.
     pub weights: Vec<f64>,
 }
 

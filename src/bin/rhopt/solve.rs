@@ -1,53 +1,18 @@
-//! `rhopt`: robust pose-graph optimisation from the command line.
-//!
-//! Exit codes: 0 converged; 1 an error that is not the input's fault (e.g. the output could not
-//! be written); 2 bad input or usage; 3 the solver stopped without converging (the best estimate
-//! is still written when `-o` is given).
+//! `rhopt solve`: optimise a g2o pose graph.
 
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::ValueEnum;
 use rhopt::factor::BetweenError;
-use rhopt::generate::{manhattan_world, ManhattanOptions};
 use rhopt::io::{build_problem, read_g2o, write_atomically, write_g2o, PoseGraph};
-use rhopt::solver::{Algorithm, Damping, IterationRecord, Solver, SolverOptions, Summary};
+use rhopt::kernel::{kernel_by_name, KERNEL_NAMES};
+use rhopt::solver::{
+    Algorithm, Damping, GncOptions, GncSurrogate, IterationRecord, RobustScope, RobustStrategy,
+    SolverOptions, Summary, Weighting, OUTLIER_WEIGHT,
+};
 
-#[derive(Parser)]
-#[command(
-    name = "rhopt",
-    version,
-    about = "Robust sparse nonlinear least squares for SLAM"
-)]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// Optimise a g2o pose graph (2D or 3D).
-    Solve(SolveArgs),
-    /// Generate a synthetic Manhattan-world 2D pose graph with known ground truth.
-    Generate(GenerateArgs),
-}
-
-#[derive(clap::Args)]
-struct GenerateArgs {
-    /// Output g2o file (initial guess = noisy odometry).
-    #[arg(short, long)]
-    output: PathBuf,
-    /// Number of poses.
-    #[arg(long, default_value_t = 1000)]
-    poses: usize,
-    /// Random seed.
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
-    /// Also write the true poses here, one `x y theta` line per vertex.
-    #[arg(long)]
-    ground_truth: Option<PathBuf>,
-}
+use crate::Failure;
 
 #[derive(Clone, Copy, ValueEnum)]
 enum AlgorithmArg {
@@ -73,8 +38,24 @@ enum DampingArg {
     Levenberg,
 }
 
+#[derive(Clone, Copy, ValueEnum)]
+enum GncArg {
+    /// Geman-McClure.
+    Gm,
+    /// Truncated least squares.
+    Tls,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum WeightingArg {
+    /// W = ρ'Ω.
+    Irls,
+    /// W = ρ'Ω + 2ρ''ΩeeᵀΩ, kept positive semi-definite.
+    SecondOrder,
+}
+
 #[derive(clap::Args)]
-struct SolveArgs {
+pub(crate) struct SolveArgs {
     /// Input g2o file.
     input: PathBuf,
     /// Write the optimised graph here (never the input file).
@@ -95,6 +76,30 @@ struct SolveArgs {
     /// Worker threads for linearisation (default: all cores).
     #[arg(long)]
     threads: Option<usize>,
+    /// Robust kernel on every edge (or on the loop closures with --robust-loops-only): l2, huber,
+    /// cauchy, l1, pseudo-huber, geman-mcclure, welsch, tukey, dcs, tls.
+    #[arg(long, conflicts_with_all = ["gnc", "robust"])]
+    kernel: Option<String>,
+    /// Kernel width δ in units of the whitened residual √s (DCS: Φ = δ²). Default 1.345 for
+    /// Huber, 1 otherwise.
+    #[arg(long)]
+    kernel_width: Option<f64>,
+    /// Apply the kernel or GNC to loop closures only (edges whose ids are not consecutive).
+    #[arg(long)]
+    robust_loops_only: bool,
+    /// Graduated non-convexity towards Geman-McClure or truncated least squares.
+    #[arg(long, value_enum, conflicts_with = "robust")]
+    gnc: Option<GncArg>,
+    /// rhopt's default robust strategy: GNC-TLS on the loop closures (see the README).
+    #[arg(long)]
+    robust: bool,
+    /// How the kernel enters the normal equations.
+    #[arg(long, value_enum, default_value = "irls")]
+    weighting: WeightingArg,
+    /// Write each edge's final weight here, one `from to weight` line per edge in file order
+    /// (weight < 0.5 = judged an outlier).
+    #[arg(long)]
+    weights: Option<PathBuf>,
     /// Write a JSON summary here.
     #[arg(long)]
     json: Option<PathBuf>,
@@ -106,42 +111,6 @@ struct SolveArgs {
     quiet: bool,
 }
 
-/// A failure with its exit code.
-struct Failure {
-    code: u8,
-    message: String,
-}
-
-impl Failure {
-    fn input(message: impl ToString) -> Self {
-        Self {
-            code: 2,
-            message: message.to_string(),
-        }
-    }
-    fn runtime(message: impl ToString) -> Self {
-        Self {
-            code: 1,
-            message: message.to_string(),
-        }
-    }
-}
-
-fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Solve(args) => solve(&args),
-        Command::Generate(args) => generate(&args),
-    };
-    match result {
-        Ok(code) => ExitCode::from(code),
-        Err(f) => {
-            eprintln!("rhopt: {}", f.message);
-            ExitCode::from(f.code)
-        }
-    }
-}
-
 fn same_file(a: &Path, b: &Path) -> bool {
     match (a.canonicalize(), b.canonicalize()) {
         (Ok(a), Ok(b)) => a == b,
@@ -149,7 +118,7 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
-fn solve(args: &SolveArgs) -> Result<u8, Failure> {
+pub(crate) fn run(args: &SolveArgs) -> Result<u8, Failure> {
     if let Some(out) = &args.output {
         if same_file(&args.input, out) {
             return Err(Failure::input(format!(
@@ -168,7 +137,7 @@ fn solve(args: &SolveArgs) -> Result<u8, Failure> {
     let load_time = load_start.elapsed();
     if !args.quiet {
         for w in &pose_graph.graph.warnings {
-            eprintln!(
+            say_err!(
                 "rhopt: warning: {}:{}: {}",
                 args.input.display(),
                 w.line,
@@ -188,19 +157,25 @@ fn solve(args: &SolveArgs) -> Result<u8, Failure> {
             DampingArg::Levenberg => Damping::Levenberg,
         },
         threads: args.threads,
+        weighting: match args.weighting {
+            WeightingArg::Irls => Weighting::Irls,
+            WeightingArg::SecondOrder => Weighting::SecondOrder,
+        },
         ..SolverOptions::default()
     };
     if args.verbose {
-        println!(
+        say!(
             "{:>4} {:>14} {:>11} {:>10} {:>10} {:>9} {:>8} {:>5}",
             "iter", "cost", "cost_change", "|gradient|", "|step|", "lambda", "time_s", "step"
         );
     }
+    let strategy = strategy(args)?;
+    let loop_closures = pose_graph.loop_closures();
     let verbose = args.verbose;
-    let summary = Solver::new(options)
-        .solve_with_observer(&mut pose_graph.problem, |r: &IterationRecord| {
+    let summary = strategy
+        .solve(&mut pose_graph.problem, &loop_closures, &options, |r: &IterationRecord| {
             if verbose {
-                println!(
+                say!(
                     "{:>4} {:>14.8e} {:>11.4e} {:>10.4e} {:>10.4e} {:>9.2e} {:>8.4} {:>5}",
                     r.iteration,
                     r.cost,
@@ -220,14 +195,23 @@ fn solve(args: &SolveArgs) -> Result<u8, Failure> {
         write_atomically(out, |w| write_g2o(&graph, w))
             .map_err(|e| Failure::runtime(format!("{}: cannot write: {e}", out.display())))?;
     }
+    if let Some(path) = &args.weights {
+        write_atomically(path, |w| {
+            for (edge, weight) in pose_graph.graph.edges.iter().zip(&summary.weights) {
+                writeln!(w, "{} {} {}", edge.from, edge.to, weight)?;
+            }
+            Ok(())
+        })
+        .map_err(|e| Failure::runtime(format!("{}: cannot write: {e}", path.display())))?;
+    }
     if let Some(path) = &args.json {
-        let json = summary_json(&pose_graph, &summary, load_time);
+        let json = summary_json(&pose_graph, &summary, &strategy, load_time);
         let text = serde_json::to_string_pretty(&json).map_err(Failure::runtime)?;
         write_atomically(path, |w| writeln!(w, "{text}"))
             .map_err(|e| Failure::runtime(format!("{}: cannot write: {e}", path.display())))?;
     }
     if !args.quiet {
-        println!(
+        say!(
             "{}: {} vertices, {} edges; chi2 {:.10e} -> {:.10e} in {} iterations ({}), {:.3} s",
             args.input.display(),
             pose_graph.vertex_ids.len(),
@@ -242,34 +226,42 @@ fn solve(args: &SolveArgs) -> Result<u8, Failure> {
     Ok(if summary.converged() { 0 } else { 3 })
 }
 
-fn generate(args: &GenerateArgs) -> Result<u8, Failure> {
-    if args.poses < 2 {
-        return Err(Failure::input("--poses must be at least 2"));
+/// The robust strategy the flags ask for.
+fn strategy(args: &SolveArgs) -> Result<RobustStrategy, Failure> {
+    let scope = if args.robust_loops_only { RobustScope::LoopClosures } else { RobustScope::All };
+    if args.robust {
+        return Ok(RobustStrategy::recommended());
     }
-    let options = ManhattanOptions {
-        poses: args.poses,
-        seed: args.seed,
-        ..Default::default()
-    };
-    let generated = manhattan_world(&options);
-    write_atomically(&args.output, |w| write_g2o(&generated.graph, w))
-        .map_err(|e| Failure::runtime(format!("{}: cannot write: {e}", args.output.display())))?;
-    if let Some(path) = &args.ground_truth {
-        write_atomically(path, |w| {
-            for x in &generated.ground_truth {
-                let t = x.translation();
-                writeln!(w, "{} {} {}", t.x, t.y, x.angle())?;
-            }
-            Ok(())
-        })
-        .map_err(|e| Failure::runtime(format!("{}: cannot write: {e}", path.display())))?;
+    if let Some(gnc) = args.gnc {
+        let surrogate = match gnc {
+            GncArg::Gm => GncSurrogate::GemanMcClure,
+            GncArg::Tls => GncSurrogate::TruncatedLeastSquares,
+        };
+        let options = GncOptions { surrogate, ..GncOptions::default() };
+        return Ok(RobustStrategy::Gnc { options, scope });
     }
-    Ok(0)
+    match &args.kernel {
+        None => Ok(RobustStrategy::LeastSquares),
+        Some(name) => {
+            let width = args.kernel_width.unwrap_or(if name == "huber" { 1.345 } else { 1.0 });
+            let kernel = kernel_by_name(name, width).map_err(|e| {
+                Failure::input(format!("--kernel {name}: {e} (known: {})", KERNEL_NAMES.join(", ")))
+            })?;
+            Ok(RobustStrategy::Kernel { kernel, scope })
+        }
+    }
 }
 
-fn summary_json(graph: &PoseGraph, s: &Summary, load: Duration) -> serde_json::Value {
+fn summary_json(
+    graph: &PoseGraph,
+    s: &Summary,
+    strategy: &RobustStrategy,
+    load: Duration,
+) -> serde_json::Value {
     let t = &s.times;
     serde_json::json!({
+        "kernel": strategy.name(),
+        "outlier_count": s.weights.iter().filter(|&&w| w < OUTLIER_WEIGHT).count(),
         "vertices": graph.vertex_ids.len(),
         "edges": graph.graph.edges.len(),
         "warnings": graph.graph.warnings.len(),

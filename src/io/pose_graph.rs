@@ -212,7 +212,11 @@ impl PoseGraph {
     /// Whether each edge (in file order) is a loop closure: its vertex ids are not consecutive.
     /// Odometry edges join consecutive ids in every public dataset and in the generators here.
     pub fn loop_closures(&self) -> Vec<bool> {
-        self.graph.edges.iter().map(|e| e.from.abs_diff(e.to) != 1).collect()
+        self.graph
+            .edges
+            .iter()
+            .map(|e| e.from.abs_diff(e.to) != 1)
+            .collect()
     }
 
     /// The graph with every vertex set to the current estimate; edges, ids and FIX lines as read.

@@ -22,7 +22,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::{IterationRecord, PhaseTimes, Solver, SolverError, SolverOptions, Summary, Workspace};
-use crate::kernel::{width_from_chi2_quantile, GncGemanMcClure, GncTruncatedLeastSquares, RobustKernel};
+use crate::kernel::{
+    width_from_chi2_quantile, GncGemanMcClure, GncTruncatedLeastSquares, RobustKernel,
+};
 use crate::problem::Problem;
 
 /// The robust kernel GNC converges to.
@@ -96,16 +98,25 @@ pub fn solve_gnc(
     options: &GncOptions,
     mut observer: impl FnMut(&IterationRecord) + Send,
 ) -> Result<Summary, SolverError> {
-    assert_eq!(robust.len(), problem.factors().len(), "one robust flag per factor");
+    assert_eq!(
+        robust.len(),
+        problem.factors().len(),
+        "one robust flag per factor"
+    );
     super::with_threads(options.inner.threads, || {
         let start = Instant::now();
         let mut ws = Workspace::new(problem)?;
-        let solver = Solver::new(SolverOptions { threads: None, ..options.inner.clone() });
+        let solver = Solver::new(SolverOptions {
+            threads: None,
+            ..options.inner.clone()
+        });
 
         let mut widths = HashMap::new();
         for (entry, _) in problem.factors().iter().zip(robust).filter(|(_, &r)| r) {
             let d = entry.factor.residual_dim();
-            widths.entry(d).or_insert_with(|| width_from_chi2_quantile(options.inlier_probability, d));
+            widths
+                .entry(d)
+                .or_insert_with(|| width_from_chi2_quantile(options.inlier_probability, d));
         }
         for (k, &r) in robust.iter().enumerate() {
             if r {
@@ -142,7 +153,10 @@ pub fn solve_gnc(
                 }
             }
             let summary = solver.solve_in(problem, &mut ws, |r| {
-                let shifted = IterationRecord { iteration: r.iteration + iterations, ..*r };
+                let shifted = IterationRecord {
+                    iteration: r.iteration + iterations,
+                    ..*r
+                };
                 observer(&shifted);
                 log.push(shifted);
             });
@@ -170,7 +184,13 @@ pub fn solve_gnc(
         }
         let last = last.expect("at least one outer iteration runs");
         times.total = start.elapsed();
-        Ok(Summary { initial_chi2, iterations, times, log, ..last })
+        Ok(Summary {
+            initial_chi2,
+            iterations,
+            times,
+            log,
+            ..last
+        })
     })
 }
 

@@ -13,7 +13,10 @@
 
 use std::sync::Arc;
 
-use super::{solve_gnc, GncOptions, GncSurrogate, IterationRecord, Solver, SolverError, SolverOptions, Summary};
+use super::{
+    solve_gnc, GncOptions, GncSurrogate, IterationRecord, Solver, SolverError, SolverOptions,
+    Summary,
+};
 use crate::kernel::RobustKernel;
 use crate::problem::Problem;
 
@@ -54,7 +57,10 @@ impl RobustStrategy {
     /// quantile, odometry kept least squares.
     pub fn recommended() -> Self {
         RobustStrategy::Gnc {
-            options: GncOptions { surrogate: GncSurrogate::TruncatedLeastSquares, ..Default::default() },
+            options: GncOptions {
+                surrogate: GncSurrogate::TruncatedLeastSquares,
+                ..Default::default()
+            },
             scope: RobustScope::LoopClosures,
         }
     }
@@ -102,7 +108,10 @@ impl RobustStrategy {
                 }
                 Solver::new(options.clone()).solve_with_observer(problem, observer)
             }
-            RobustStrategy::Gnc { options: gnc, scope } => {
+            RobustStrategy::Gnc {
+                options: gnc,
+                scope,
+            } => {
                 let mask = in_scope(*scope);
                 let gnc = GncOptions {
                     inner: SolverOptions {

@@ -47,4 +47,3 @@ pub(crate) fn run(args: &GenerateArgs) -> Result<u8, Failure> {
     }
     Ok(0)
 }
-

@@ -8,7 +8,6 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-
 use generate::GenerateArgs;
 use solve::SolveArgs;
 
@@ -86,4 +85,3 @@ fn main() -> ExitCode {
         }
     }
 }
-

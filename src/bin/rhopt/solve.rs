@@ -166,28 +166,40 @@ pub(crate) fn run(args: &SolveArgs) -> Result<u8, Failure> {
     if args.verbose {
         say!(
             "{:>4} {:>14} {:>11} {:>10} {:>10} {:>9} {:>8} {:>5}",
-            "iter", "cost", "cost_change", "|gradient|", "|step|", "lambda", "time_s", "step"
+            "iter",
+            "cost",
+            "cost_change",
+            "|gradient|",
+            "|step|",
+            "lambda",
+            "time_s",
+            "step"
         );
     }
     let strategy = strategy(args)?;
     let loop_closures = pose_graph.loop_closures();
     let verbose = args.verbose;
     let summary = strategy
-        .solve(&mut pose_graph.problem, &loop_closures, &options, |r: &IterationRecord| {
-            if verbose {
-                say!(
-                    "{:>4} {:>14.8e} {:>11.4e} {:>10.4e} {:>10.4e} {:>9.2e} {:>8.4} {:>5}",
-                    r.iteration,
-                    r.cost,
-                    r.cost_change,
-                    r.gradient_norm,
-                    r.step_norm,
-                    r.lambda,
-                    r.time.as_secs_f64(),
-                    if r.accepted { "ok" } else { "rej" }
-                );
-            }
-        })
+        .solve(
+            &mut pose_graph.problem,
+            &loop_closures,
+            &options,
+            |r: &IterationRecord| {
+                if verbose {
+                    say!(
+                        "{:>4} {:>14.8e} {:>11.4e} {:>10.4e} {:>10.4e} {:>9.2e} {:>8.4} {:>5}",
+                        r.iteration,
+                        r.cost,
+                        r.cost_change,
+                        r.gradient_norm,
+                        r.step_norm,
+                        r.lambda,
+                        r.time.as_secs_f64(),
+                        if r.accepted { "ok" } else { "rej" }
+                    );
+                }
+            },
+        )
         .map_err(Failure::runtime)?;
 
     if let Some(out) = &args.output {
@@ -228,7 +240,11 @@ pub(crate) fn run(args: &SolveArgs) -> Result<u8, Failure> {
 
 /// The robust strategy the flags ask for.
 fn strategy(args: &SolveArgs) -> Result<RobustStrategy, Failure> {
-    let scope = if args.robust_loops_only { RobustScope::LoopClosures } else { RobustScope::All };
+    let scope = if args.robust_loops_only {
+        RobustScope::LoopClosures
+    } else {
+        RobustScope::All
+    };
     if args.robust {
         return Ok(RobustStrategy::recommended());
     }
@@ -237,15 +253,23 @@ fn strategy(args: &SolveArgs) -> Result<RobustStrategy, Failure> {
             GncArg::Gm => GncSurrogate::GemanMcClure,
             GncArg::Tls => GncSurrogate::TruncatedLeastSquares,
         };
-        let options = GncOptions { surrogate, ..GncOptions::default() };
+        let options = GncOptions {
+            surrogate,
+            ..GncOptions::default()
+        };
         return Ok(RobustStrategy::Gnc { options, scope });
     }
     match &args.kernel {
         None => Ok(RobustStrategy::LeastSquares),
         Some(name) => {
-            let width = args.kernel_width.unwrap_or(if name == "huber" { 1.345 } else { 1.0 });
+            let width = args
+                .kernel_width
+                .unwrap_or(if name == "huber" { 1.345 } else { 1.0 });
             let kernel = kernel_by_name(name, width).map_err(|e| {
-                Failure::input(format!("--kernel {name}: {e} (known: {})", KERNEL_NAMES.join(", ")))
+                Failure::input(format!(
+                    "--kernel {name}: {e} (known: {})",
+                    KERNEL_NAMES.join(", ")
+                ))
             })?;
             Ok(RobustStrategy::Kernel { kernel, scope })
         }

@@ -41,6 +41,8 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod corrupt;
+pub mod eval;
 pub mod factor;
 pub mod generate;
 pub mod io;

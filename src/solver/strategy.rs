@@ -5,7 +5,7 @@
 //!   (or second-order) weights from the initial guess.
 //! * [`RobustStrategy::Gnc`]: graduated non-convexity ([`solve_gnc`]).
 //! * [`RobustStrategy::recommended`]: rhopt's documented default for pose graphs with false loop
-//!   closures (see its docs for the evidence).
+//!   closures, DCS on the loop closures (see its docs for the evidence).
 //!
 //! "Loop closures only" robustifies edges whose vertex ids are not consecutive and keeps the
 //! odometry chain least squares: odometry is rarely wrong, and keeping it L2 keeps the problem
@@ -17,7 +17,7 @@ use super::{
     solve_gnc, GncOptions, GncSurrogate, IterationRecord, Solver, SolverError, SolverOptions,
     Summary,
 };
-use crate::kernel::RobustKernel;
+use crate::kernel::{Dcs, RobustKernel};
 use crate::problem::Problem;
 
 /// Which factors a robust strategy applies to.
@@ -52,15 +52,23 @@ pub enum RobustStrategy {
 }
 
 impl RobustStrategy {
-    /// rhopt's default strategy for pose graphs with false loop closures: GNC with the truncated
-    /// least-squares surrogate on the loop closures only, inlier threshold at the 0.99 χ²
-    /// quantile, odometry kept least squares.
+    /// rhopt's default strategy for pose graphs with false loop closures: dynamic covariance
+    /// scaling (DCS, Φ = 1) on the loop closures only, odometry kept least squares, IRLS weights,
+    /// LM from the file's initial guess.
+    ///
+    /// Chosen on the outlier benchmark (`cargo run --release --example outlier_table`, Vertigo
+    /// protocol, seed 42; see the README): it recovers the clean solution on
+    /// manhattanOlson3500 + 1000 random / local / grouped false loop closures (ATE 0.798 /
+    /// 0.793 / 0.798 m against 0.794 clean), intel, city10000 and sphere2500 + 1000 (ATE
+    /// against the clean optimum ≤ 0.002 m), with outlier precision and recall ≥ 0.997, in
+    /// 9-14 iterations. It beats DCS on every edge (same accuracy, fewer iterations), Geman-McClure
+    /// (lower precision on intel and sphere2500) and both GNC variants (slower and, with 1000
+    /// outliers, dragged off on manhattanOlson3500). Like every redescending kernel started from
+    /// the file's guess it fails on ring, whose initial guess is 8.4 m off: there every loop
+    /// closure, true or false, starts saturated (see the README).
     pub fn recommended() -> Self {
-        RobustStrategy::Gnc {
-            options: GncOptions {
-                surrogate: GncSurrogate::TruncatedLeastSquares,
-                ..Default::default()
-            },
+        RobustStrategy::Kernel {
+            kernel: Arc::new(Dcs::new(1.0).expect("Φ = 1 is a valid DCS parameter")),
             scope: RobustScope::LoopClosures,
         }
     }
@@ -69,7 +77,10 @@ impl RobustStrategy {
     pub fn name(&self) -> String {
         match self {
             RobustStrategy::LeastSquares => "l2".into(),
-            RobustStrategy::Kernel { kernel, .. } => kernel.name().into(),
+            RobustStrategy::Kernel { kernel, scope } => match scope {
+                RobustScope::All => kernel.name().into(),
+                RobustScope::LoopClosures => format!("{} (loop closures)", kernel.name()),
+            },
             RobustStrategy::Gnc { options, .. } => match options.surrogate {
                 GncSurrogate::GemanMcClure => "gnc-gm".into(),
                 GncSurrogate::TruncatedLeastSquares => "gnc-tls".into(),

@@ -4,10 +4,12 @@
 //! be written); 2 bad input or usage; 3 the solver stopped without converging (the best estimate
 //! is still written when `-o` is given).
 
+use std::path::Path;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use corrupt::CorruptArgs;
 use generate::GenerateArgs;
 use solve::SolveArgs;
 
@@ -28,6 +30,8 @@ enum Command {
     Solve(SolveArgs),
     /// Generate a synthetic Manhattan-world 2D pose graph with known ground truth.
     Generate(GenerateArgs),
+    /// Append false loop closures (Vertigo protocol); their indices go to OUTPUT.outliers.
+    Corrupt(CorruptArgs),
 }
 
 /// `println!` that ignores a closed stdout (e.g. `rhopt solve -v | head`) instead of panicking:
@@ -47,6 +51,7 @@ macro_rules! say_err {
     }};
 }
 
+mod corrupt;
 mod generate;
 mod solve;
 
@@ -76,6 +81,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Solve(args) => solve::run(&args),
         Command::Generate(args) => generate::run(&args),
+        Command::Corrupt(args) => corrupt::run(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -84,4 +90,19 @@ fn main() -> ExitCode {
             ExitCode::from(f.code)
         }
     }
+}
+
+/// Refuses an output path that is the input file itself.
+pub(crate) fn refuse_to_overwrite(input: &Path, output: &Path) -> Result<(), Failure> {
+    let same = match (input.canonicalize(), output.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    if same {
+        return Err(Failure::input(format!(
+            "{}: refusing to overwrite the input file; choose another output",
+            output.display()
+        )));
+    }
+    Ok(())
 }

@@ -1,6 +1,6 @@
 //! `rhopt solve`: optimise a g2o pose graph.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::ValueEnum;
@@ -12,7 +12,7 @@ use rhopt::solver::{
     SolverOptions, Summary, Weighting, OUTLIER_WEIGHT,
 };
 
-use crate::Failure;
+use crate::{refuse_to_overwrite, Failure};
 
 #[derive(Clone, Copy, ValueEnum)]
 enum AlgorithmArg {
@@ -90,7 +90,7 @@ pub(crate) struct SolveArgs {
     /// Graduated non-convexity towards Geman-McClure or truncated least squares.
     #[arg(long, value_enum, conflicts_with = "robust")]
     gnc: Option<GncArg>,
-    /// rhopt's default robust strategy: GNC-TLS on the loop closures (see the README).
+    /// rhopt's default robust strategy: DCS (Φ = 1) on the loop closures (see the README).
     #[arg(long)]
     robust: bool,
     /// How the kernel enters the normal equations.
@@ -111,21 +111,9 @@ pub(crate) struct SolveArgs {
     quiet: bool,
 }
 
-fn same_file(a: &Path, b: &Path) -> bool {
-    match (a.canonicalize(), b.canonicalize()) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
-    }
-}
-
 pub(crate) fn run(args: &SolveArgs) -> Result<u8, Failure> {
     if let Some(out) = &args.output {
-        if same_file(&args.input, out) {
-            return Err(Failure::input(format!(
-                "{}: refusing to overwrite the input file; choose another -o",
-                out.display()
-            )));
-        }
+        refuse_to_overwrite(&args.input, out)?;
     }
     let load_start = std::time::Instant::now();
     let graph = read_g2o(&args.input).map_err(Failure::input)?;

@@ -1,0 +1,134 @@
+//! rhopt's default robust strategy on public datasets with 1000 false loop closures added by the
+//! Vertigo protocol (seeded): the trajectory must come back to the clean solution and the false
+//! loop closures must be singled out (precision and recall ≥ 0.99).
+//!
+//! References: ground truth for manhattanOlson3500 (the clean least-squares solve has ATE
+//! 0.7942 m against it; ../shared/anchors/RESULTS.md), the clean least-squares optimum for the
+//! others.
+
+mod common;
+
+use rhopt::corrupt::{corrupt, CorruptOptions, OutlierMode};
+use rhopt::eval::{read_trajectory, run_robust_experiment, Alignment, Trajectory};
+use rhopt::io::{build_problem, read_g2o};
+use rhopt::solver::{RobustStrategy, Solver, SolverOptions};
+
+/// Reference for graphs without ground truth: the least-squares optimum of the clean graph.
+fn clean_optimum(graph: &rhopt::io::G2oGraph) -> Trajectory {
+    let mut clean = build_problem(graph.clone(), Default::default());
+    Solver::new(SolverOptions::default())
+        .solve(&mut clean.problem)
+        .unwrap();
+    Trajectory::from_g2o(&clean.to_g2o()).unwrap()
+}
+
+fn check(file: &str, ground_truth: Option<&str>, mode: OutlierMode, max_ate: f64) {
+    let Some(path) = common::dataset(file) else {
+        return;
+    };
+    let graph = read_g2o(&path).unwrap();
+    let three_d = file.starts_with("3d");
+    let reference = match ground_truth {
+        Some(gt) => {
+            let Some(gt) = common::dataset(gt) else {
+                return;
+            };
+            read_trajectory(&gt).unwrap()
+        }
+        None => clean_optimum(&graph),
+    };
+    let alignment = if three_d {
+        Alignment::Se3
+    } else {
+        Alignment::Se2
+    };
+    let options = CorruptOptions {
+        outliers: 1000,
+        mode,
+        seed: 42,
+        ..Default::default()
+    };
+    let corrupted = corrupt(&graph, &options).unwrap();
+    let run = run_robust_experiment(
+        &corrupted,
+        &reference,
+        alignment,
+        &RobustStrategy::recommended(),
+        &SolverOptions::default(),
+    )
+    .unwrap();
+    println!(
+        "{file} + 1000 {mode}: ATE {:.4} m, precision {:.4}, recall {:.4}, {} iterations, {:.2} s",
+        run.evaluation.ate.rmse,
+        run.outliers.precision,
+        run.outliers.recall,
+        run.summary.iterations,
+        run.time.as_secs_f64()
+    );
+    assert!(run.summary.converged(), "{}", run.summary.termination);
+    assert!(
+        run.evaluation.ate.rmse <= max_ate,
+        "ATE {} > {max_ate}",
+        run.evaluation.ate.rmse
+    );
+    assert!(
+        run.outliers.precision >= 0.99,
+        "precision {}",
+        run.outliers.precision
+    );
+    assert!(
+        run.outliers.recall >= 0.99,
+        "recall {}",
+        run.outliers.recall
+    );
+}
+
+const MANHATTAN: &str = "2d/manhattanOlson3500.g2o";
+const MANHATTAN_GT: &str = "ground-truth/manhattanOlson3500_nodes_groundTruth.dat";
+/// Within 10 % of the clean solve's 0.7942 m.
+const MANHATTAN_MAX_ATE: f64 = 0.7942 * 1.1;
+
+#[test]
+fn manhattan_with_1000_random_outliers() {
+    check(
+        MANHATTAN,
+        Some(MANHATTAN_GT),
+        OutlierMode::Random,
+        MANHATTAN_MAX_ATE,
+    );
+}
+
+#[test]
+fn manhattan_with_1000_local_outliers() {
+    check(
+        MANHATTAN,
+        Some(MANHATTAN_GT),
+        OutlierMode::Local,
+        MANHATTAN_MAX_ATE,
+    );
+}
+
+#[test]
+fn manhattan_with_1000_grouped_outliers() {
+    check(
+        MANHATTAN,
+        Some(MANHATTAN_GT),
+        OutlierMode::Grouped,
+        MANHATTAN_MAX_ATE,
+    );
+}
+
+#[test]
+fn intel_with_1000_random_outliers() {
+    check("2d/intel.g2o", None, OutlierMode::Random, 0.05);
+}
+
+#[test]
+fn city10000_with_1000_random_outliers() {
+    check("2d/city10000.g2o", None, OutlierMode::Random, 0.05);
+}
+
+#[test]
+fn sphere2500_with_1000_random_outliers() {
+    check("3d/sphere2500.g2o", None, OutlierMode::Random, 0.05);
+}

@@ -274,3 +274,118 @@ fn output_never_overwrites_the_input() {
     assert_eq!(run.status.code(), Some(1));
     assert!(!blocked.exists());
 }
+
+fn repo_file(relative: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(relative)
+}
+
+#[test]
+fn corrupt_solve_eval_round_trip() {
+    let dir = scratch("corrupt");
+    let input = repo_file("datasets/manhattan1000.g2o");
+    let truth = repo_file("datasets/manhattan1000_ground_truth.txt");
+    let corrupted = dir.join("corrupted.g2o");
+    let again = dir.join("again.g2o");
+    for out in [&corrupted, &again] {
+        let run = rhopt(&[
+            "corrupt",
+            s(&input),
+            "-o",
+            s(out),
+            "--outliers",
+            "100",
+            "--seed",
+            "3",
+        ]);
+        assert_eq!(
+            run.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+    }
+    assert_eq!(
+        std::fs::read(&corrupted).unwrap(),
+        std::fs::read(&again).unwrap(),
+        "same seed"
+    );
+    let sidecar = std::fs::read_to_string(dir.join("corrupted.g2o.outliers")).unwrap();
+    assert_eq!(sidecar.lines().filter(|l| !l.starts_with('#')).count(), 100);
+
+    let optimised = dir.join("optimised.g2o");
+    let weights = dir.join("weights.txt");
+    let run = rhopt(&[
+        "solve",
+        s(&corrupted),
+        "--robust",
+        "-o",
+        s(&optimised),
+        "--weights",
+        s(&weights),
+        "-q",
+    ]);
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let report = dir.join("eval.json");
+    let run = rhopt(&[
+        "eval",
+        s(&optimised),
+        "--reference",
+        s(&truth),
+        "--weights",
+        s(&weights),
+        "--outliers",
+        s(&corrupted),
+        "--json",
+        s(&report),
+        "-q",
+    ]);
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let j = json(&report);
+    assert_eq!(j["poses"], 1000);
+    for key in ["rmse", "mean", "median", "max"] {
+        assert!(j["ate"][key].as_f64().unwrap() >= 0.0);
+    }
+    // Precision and recall recomputed here from the two files eval read.
+    let added: Vec<usize> = sidecar
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| l.trim().parse().unwrap())
+        .collect();
+    let declared: Vec<usize> = std::fs::read_to_string(&weights)
+        .unwrap()
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.split_whitespace().nth(2).unwrap().parse::<f64>().unwrap() < 0.5)
+        .map(|(i, _)| i)
+        .collect();
+    let hits = declared.iter().filter(|i| added.contains(i)).count() as f64;
+    let precision = if declared.is_empty() {
+        1.0
+    } else {
+        hits / declared.len() as f64
+    };
+    let recall = hits / added.len() as f64;
+    assert_eq!(j["precision"].as_f64().unwrap(), precision);
+    assert_eq!(j["recall"].as_f64().unwrap(), recall);
+
+    // The corruptor refuses to overwrite its input.
+    let run = rhopt(&[
+        "corrupt",
+        s(&corrupted),
+        "-o",
+        s(&corrupted),
+        "--outliers",
+        "1",
+    ]);
+    assert_eq!(run.status.code(), Some(2));
+}

@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use corrupt::CorruptArgs;
+use eval::EvalArgs;
 use generate::GenerateArgs;
 use solve::SolveArgs;
 
@@ -32,6 +33,8 @@ enum Command {
     Generate(GenerateArgs),
     /// Append false loop closures (Vertigo protocol); their indices go to OUTPUT.outliers.
     Corrupt(CorruptArgs),
+    /// Trajectory error (ATE, RPE) against a reference, and outlier precision/recall.
+    Eval(EvalArgs),
 }
 
 /// `println!` that ignores a closed stdout (e.g. `rhopt solve -v | head`) instead of panicking:
@@ -52,6 +55,7 @@ macro_rules! say_err {
 }
 
 mod corrupt;
+mod eval;
 mod generate;
 mod solve;
 
@@ -82,6 +86,7 @@ fn main() -> ExitCode {
         Command::Solve(args) => solve::run(&args),
         Command::Generate(args) => generate::run(&args),
         Command::Corrupt(args) => corrupt::run(&args),
+        Command::Eval(args) => eval::run(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -36,7 +36,7 @@ mod metrics;
 mod trajectory;
 
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 pub use align::{align, associate, Aligned, Alignment, Associated};
 pub use experiment::{run_robust_experiment, Experiment};
@@ -51,7 +51,7 @@ pub use trajectory::{
 
 pub(crate) use trajectory::{read_text, records, LineError};
 
-use crate::io::G2oError;
+use crate::io::{location, one_line_path, G2oError};
 
 /// A text file that cannot be read or does not have the expected content. Displays as one
 /// line: `PATH:LINE: what is wrong`, or `PATH: what is wrong` when no line applies (`<input>`
@@ -174,25 +174,6 @@ pub enum EvalError {
         /// `to` of the graph edge.
         edge_to: i64,
     },
-}
-
-/// `PATH:LINE` or `PATH`.
-fn location(path: &Path, line: Option<usize>) -> String {
-    match line {
-        Some(line) => format!("{}:{line}", one_line_path(path)),
-        None => one_line_path(path),
-    }
-}
-
-/// The path for an error message, quoted if it contains control characters (such as a
-/// newline), because error messages must stay on one line.
-fn one_line_path(path: &Path) -> String {
-    let shown = path.display().to_string();
-    if shown.contains(char::is_control) {
-        format!("{shown:?}")
-    } else {
-        shown
-    }
 }
 
 /// Locating the public datasets in tests, with the convention of the crate's integration tests:

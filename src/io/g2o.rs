@@ -417,7 +417,7 @@ impl G2oError {
 }
 
 /// `PATH:LINE` or `PATH`.
-fn location(path: &Path, line: Option<usize>) -> String {
+pub(crate) fn location(path: &Path, line: Option<usize>) -> String {
     match line {
         Some(line) => format!("{}:{line}", one_line_path(path)),
         None => one_line_path(path),
@@ -426,7 +426,7 @@ fn location(path: &Path, line: Option<usize>) -> String {
 
 /// The path for an error message, escaped if it contains control characters (such as a
 /// newline), because error messages must stay on one line.
-fn one_line_path(path: &Path) -> String {
+pub(crate) fn one_line_path(path: &Path) -> String {
     let shown = path.display().to_string();
     if shown.contains(char::is_control) {
         format!("{shown:?}")

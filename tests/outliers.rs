@@ -132,3 +132,14 @@ fn city10000_with_1000_random_outliers() {
 fn sphere2500_with_1000_random_outliers() {
     check("3d/sphere2500.g2o", None, OutlierMode::Random, 0.05);
 }
+
+#[test]
+fn ring_with_1000_random_outliers() {
+    // Within 10 % of the clean solve's 1.4316 m against ground truth.
+    check(
+        "2d/ring.g2o",
+        Some("ground-truth/ring_poses.txt"),
+        OutlierMode::Random,
+        1.4316 * 1.1,
+    );
+}

@@ -161,7 +161,7 @@ pub fn solve_gnc(
                 log.push(shifted);
             });
             iterations += summary.iterations;
-            accumulate(&mut times, &summary.times);
+            times.accumulate(&summary.times);
 
             let done = match options.surrogate {
                 GncSurrogate::GemanMcClure => mu <= GncGemanMcClure::FINAL_MU,
@@ -192,12 +192,4 @@ pub fn solve_gnc(
             ..last
         })
     })
-}
-
-fn accumulate(total: &mut PhaseTimes, part: &PhaseTimes) {
-    total.analyse += part.analyse;
-    total.linearize += part.linearize;
-    total.assemble += part.assemble;
-    total.factorize_solve += part.factorize_solve;
-    total.evaluate += part.evaluate;
 }

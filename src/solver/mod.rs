@@ -38,6 +38,9 @@ pub enum SolverError {
     /// The sparse analysis failed (out of memory or index overflow).
     #[error("{0}")]
     Linear(#[from] LinearSolverError),
+    /// The requested strategy is inconsistent.
+    #[error("{0}")]
+    Setup(String),
     /// The requested thread pool could not be built.
     #[error("could not start {threads} worker threads: {reason}")]
     ThreadPool {

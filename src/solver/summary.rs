@@ -94,6 +94,17 @@ pub struct PhaseTimes {
     pub total: Duration,
 }
 
+impl PhaseTimes {
+    /// Adds every phase of `part` except `total` (for solves made of several stages).
+    pub fn accumulate(&mut self, part: &PhaseTimes) {
+        self.analyse += part.analyse;
+        self.linearize += part.linearize;
+        self.assemble += part.assemble;
+        self.factorize_solve += part.factorize_solve;
+        self.evaluate += part.evaluate;
+    }
+}
+
 /// Weight below which a factor counts as an outlier in summaries (`outlier_count`, `--weights`
 /// readers): the kernel discounts it by more than half.
 pub const OUTLIER_WEIGHT: f64 = 0.5;

@@ -1,5 +1,9 @@
 //! Synthetic pose graphs with known ground truth, so examples and tests need no downloaded data.
 //!
+//! [`sphere_world`] places poses on a sphere, ring after ring from the south pole to the north
+//! (in the spirit of g2o's `create_sphere`): odometry joins consecutive poses and every pose from
+//! the second ring on closes a loop with the pose below it on the previous ring.
+//!
 //! [`manhattan_world`] walks a robot on a unit grid (in the spirit of Olson's M3500): every step
 //! moves one metre forward and sometimes turns by ±90°; whenever it returns to a grid cell it
 //! visited more than a few steps earlier it records a loop closure to that earlier pose. All
@@ -8,10 +12,11 @@
 
 use std::collections::HashMap;
 
-use nalgebra::Matrix3;
+use nalgebra::{Matrix3, Matrix6, UnitQuaternion, Vector3, Vector6};
 
+use crate::eval::Trajectory;
 use crate::io::{G2oEdge, G2oGraph, G2oInformation, G2oPose, G2oVertex};
-use crate::manifold::{LieGroup, Se2};
+use crate::manifold::{so3, LieGroup, Se2, Se3};
 
 /// A small, fast, seedable generator (SplitMix64) with Gaussian samples by Box-Muller; the same
 /// seed gives the same sequence on every platform.
@@ -89,13 +94,7 @@ pub struct Generated {
     /// The graph, with the odometry-chained initial guess as its vertices.
     pub graph: G2oGraph,
     /// True pose of every vertex.
-    pub ground_truth: Vec<Se2>,
-}
-
-fn se2_params(x: &Se2) -> [f64; 3] {
-    let mut p = [0.0; 3];
-    x.write_params(&mut p);
-    p
+    pub ground_truth: Trajectory,
 }
 
 /// A Manhattan-world 2D pose graph (see the module docs).
@@ -156,32 +155,142 @@ pub fn manhattan_world(options: &ManhattanOptions) -> Generated {
     for &(i, j, z) in edges.iter().filter(|e| e.1 == e.0 + 1) {
         guess[j] = guess[i].compose(&z);
     }
-    let graph = G2oGraph {
-        vertices: guess
+    let graph = graph_from(
+        guess.iter().map(|x| G2oPose::Se2(params(x))),
+        edges
             .iter()
+            .map(|&(i, j, z)| (i, j, G2oPose::Se2(params(&z)))),
+        G2oInformation::Se2(information),
+    );
+    let ids = (0..truth.len() as i64).collect();
+    let ground_truth = Trajectory::from_se2(ids, &truth).expect("one id per generated pose");
+    Generated {
+        graph,
+        ground_truth,
+    }
+}
+
+/// Settings of [`sphere_world`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SphereOptions {
+    /// Number of rings.
+    pub rings: usize,
+    /// Poses per ring.
+    pub poses_per_ring: usize,
+    /// Sphere radius, metres.
+    pub radius: f64,
+    /// Standard deviation of translation noise per axis, metres.
+    pub sigma_translation: f64,
+    /// Standard deviation of rotation noise per axis, radians.
+    pub sigma_rotation: f64,
+    /// Random seed.
+    pub seed: u64,
+}
+
+impl Default for SphereOptions {
+    fn default() -> Self {
+        Self {
+            rings: 20,
+            poses_per_ring: 25,
+            radius: 20.0,
+            sigma_translation: 0.05,
+            sigma_rotation: 0.01,
+            seed: 1,
+        }
+    }
+}
+
+/// A sphere-shaped 3D pose graph (see the module docs).
+pub fn sphere_world(options: &SphereOptions) -> Generated {
+    let mut rng = Rng::new(options.seed);
+    let (st, sr) = (options.sigma_translation, options.sigma_rotation);
+    // g2o's SE3 error measures rotation by the quaternion's vector part, about half the angle:
+    // rotation noise of σ radians is σ/2 there, hence the factor 4.
+    let information = Matrix6::from_diagonal(&Vector6::new(
+        1.0 / (st * st),
+        1.0 / (st * st),
+        1.0 / (st * st),
+        4.0 / (sr * sr),
+        4.0 / (sr * sr),
+        4.0 / (sr * sr),
+    ));
+    let n = options.rings * options.poses_per_ring;
+    let truth: Vec<Se3> = (0..n)
+        .map(|k| {
+            let around = std::f64::consts::TAU * (k % options.poses_per_ring) as f64
+                / options.poses_per_ring as f64;
+            // Latitude climbs a little with every pose, so the rings form one spiral.
+            let latitude =
+                -std::f64::consts::FRAC_PI_2 + std::f64::consts::PI * k as f64 / n as f64;
+            let rotation = UnitQuaternion::from_axis_angle(&Vector3::z_axis(), around)
+                * UnitQuaternion::from_axis_angle(&Vector3::y_axis(), -latitude);
+            let position = rotation * Vector3::new(options.radius, 0.0, 0.0);
+            Se3::from_parts(position, rotation)
+        })
+        .collect();
+    let mut noisy = |relative: &Se3| -> Se3 {
+        let t = Vector3::new(st * rng.normal(), st * rng.normal(), st * rng.normal());
+        let w = Vector3::new(sr * rng.normal(), sr * rng.normal(), sr * rng.normal());
+        relative.compose(&Se3::from_parts(t, so3::exp(&w)))
+    };
+    let mut edges = Vec::new();
+    for k in 1..n {
+        edges.push((k - 1, k, noisy(&truth[k - 1].inverse().compose(&truth[k]))));
+        if k >= options.poses_per_ring {
+            let j = k - options.poses_per_ring;
+            edges.push((j, k, noisy(&truth[j].inverse().compose(&truth[k]))));
+        }
+    }
+    let mut guess = vec![truth[0]; n];
+    for &(i, j, z) in edges.iter().filter(|e| e.1 == e.0 + 1) {
+        guess[j] = guess[i].compose(&z);
+    }
+    let graph = graph_from(
+        guess.iter().map(|x| G2oPose::Se3(params(x))),
+        edges
+            .iter()
+            .map(|&(i, j, z)| (i, j, G2oPose::Se3(params(&z)))),
+        G2oInformation::Se3(information),
+    );
+    let ids = (0..n as i64).collect();
+    Generated {
+        graph,
+        ground_truth: Trajectory::new(ids, truth).expect("one id per pose"),
+    }
+}
+
+fn params<G: LieGroup, const N: usize>(x: &G) -> [f64; N] {
+    let mut p = [0.0; N];
+    x.write_params(&mut p);
+    p
+}
+
+/// A g2o graph with vertices `0..` in order and the given edges, all with one information.
+fn graph_from(
+    vertices: impl Iterator<Item = G2oPose>,
+    edges: impl Iterator<Item = (usize, usize, G2oPose)>,
+    information: G2oInformation,
+) -> G2oGraph {
+    G2oGraph {
+        vertices: vertices
             .enumerate()
-            .map(|(id, x)| G2oVertex {
+            .map(|(id, pose)| G2oVertex {
                 id: id as i64,
-                pose: G2oPose::Se2(se2_params(x)),
+                pose,
                 line: 0,
             })
             .collect(),
         edges: edges
-            .iter()
-            .map(|&(i, j, z)| G2oEdge {
+            .map(|(i, j, measurement)| G2oEdge {
                 from: i as i64,
                 to: j as i64,
-                measurement: G2oPose::Se2(se2_params(&z)),
-                information: G2oInformation::Se2(information),
+                measurement,
+                information: information.clone(),
                 line: 0,
             })
             .collect(),
         fixed: Vec::new(),
         warnings: Vec::new(),
-    };
-    Generated {
-        graph,
-        ground_truth: truth,
     }
 }
 
@@ -198,6 +307,49 @@ mod tests {
         let var = xs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / n as f64;
         assert!(mean.abs() < 0.01, "mean {mean}");
         assert!((var - 1.0).abs() < 0.01, "variance {var}");
+    }
+
+    #[test]
+    fn sphere_world_measurements_have_the_configured_noise() {
+        let opts = SphereOptions {
+            rings: 10,
+            poses_per_ring: 20,
+            ..Default::default()
+        };
+        let g = sphere_world(&opts);
+        assert_eq!(g.graph.vertices.len(), 200);
+        assert_eq!(g.graph.edges.len(), 199 + 180);
+        for x in &g.ground_truth.poses {
+            assert!(
+                (x.translation().norm() - opts.radius).abs() < 1e-9,
+                "on the sphere"
+            );
+        }
+        // Measurement errors against the truth have the configured spread.
+        let mut squares = [0.0; 2];
+        for e in &g.graph.edges {
+            let (i, j) = (e.from as usize, e.to as usize);
+            let truth = g.ground_truth.poses[i]
+                .inverse()
+                .compose(&g.ground_truth.poses[j]);
+            let G2oPose::Se3(p) = e.measurement else {
+                panic!("3D edge")
+            };
+            let error = truth.inverse().compose(&Se3::from_params(&p));
+            squares[0] += error.translation().norm_squared();
+            squares[1] += so3::log(error.rotation()).norm_squared();
+        }
+        let m = 3.0 * g.graph.edges.len() as f64;
+        let (st, sr) = ((squares[0] / m).sqrt(), (squares[1] / m).sqrt());
+        assert!(
+            (st / opts.sigma_translation - 1.0).abs() < 0.1,
+            "translation sigma {st}"
+        );
+        assert!(
+            (sr / opts.sigma_rotation - 1.0).abs() < 0.1,
+            "rotation sigma {sr}"
+        );
+        assert_eq!(sphere_world(&opts).graph, g.graph, "reproducible");
     }
 
     #[test]

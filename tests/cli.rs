@@ -283,7 +283,7 @@ fn repo_file(relative: &str) -> PathBuf {
 fn corrupt_solve_eval_round_trip() {
     let dir = scratch("corrupt");
     let input = repo_file("datasets/manhattan1000.g2o");
-    let truth = repo_file("datasets/manhattan1000_ground_truth.txt");
+    let truth = repo_file("datasets/manhattan1000_ground_truth.tum");
     let corrupted = dir.join("corrupted.g2o");
     let again = dir.join("again.g2o");
     for out in [&corrupted, &again] {
@@ -388,4 +388,34 @@ fn corrupt_solve_eval_round_trip() {
         "1",
     ]);
     assert_eq!(run.status.code(), Some(2));
+}
+
+#[test]
+fn tum_export_of_a_2d_graph_has_yaw_only_unit_quaternions() {
+    let dir = scratch("tum");
+    let input = write(&dir, "square.g2o", SQUARE);
+    let tum = dir.join("out.tum");
+    let run = rhopt(&["solve", s(&input), "--tum", s(&tum), "-q"]);
+    assert_eq!(run.status.code(), Some(0));
+    let text = std::fs::read_to_string(&tum).unwrap();
+    let rows: Vec<Vec<f64>> = text
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| l.split_whitespace().map(|v| v.parse().unwrap()).collect())
+        .collect();
+    assert_eq!(rows.len(), 4);
+    assert_eq!(
+        rows.iter().map(|r| r[0]).collect::<Vec<_>>(),
+        [10.0, 11.0, 13.0, 17.0]
+    );
+    for r in &rows {
+        assert_eq!(r.len(), 8);
+        assert_eq!(
+            (r[3], r[4], r[5]),
+            (0.0, 0.0, 0.0),
+            "z, qx, qy of a planar pose"
+        );
+        let norm = (r[6] * r[6] + r[7] * r[7]).sqrt();
+        assert!((norm - 1.0).abs() < 1e-12, "unit quaternion: {norm}");
+    }
 }

@@ -2,48 +2,77 @@
 
 use std::path::PathBuf;
 
-use rhopt::generate::{manhattan_world, ManhattanOptions};
+use clap::ValueEnum;
+use rhopt::eval::write_tum;
+use rhopt::generate::{manhattan_world, sphere_world, ManhattanOptions, SphereOptions};
 use rhopt::io::{write_atomically, write_g2o};
 
 use crate::Failure;
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Kind {
+    /// 2D grid walk with loop closures where the walk revisits a cell.
+    Manhattan,
+    /// 3D rings around a sphere, each pose closing a loop with the ring below.
+    Sphere,
+}
 
 #[derive(clap::Args)]
 pub(crate) struct GenerateArgs {
     /// Output g2o file (initial guess = noisy odometry).
     #[arg(short, long)]
     output: PathBuf,
-    /// Number of poses.
+    /// Which world.
+    #[arg(long, value_enum, default_value = "manhattan")]
+    kind: Kind,
+    /// Number of poses (manhattan).
     #[arg(long, default_value_t = 1000)]
     poses: usize,
+    /// Number of rings (sphere).
+    #[arg(long, default_value_t = SphereOptions::default().rings)]
+    rings: usize,
+    /// Poses per ring (sphere).
+    #[arg(long, default_value_t = SphereOptions::default().poses_per_ring)]
+    poses_per_ring: usize,
     /// Random seed.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Also write the true poses here, one `x y theta` line per vertex.
+    /// Also write the true poses here as a TUM trajectory (timestamp = vertex id).
     #[arg(long)]
     ground_truth: Option<PathBuf>,
 }
 
 pub(crate) fn run(args: &GenerateArgs) -> Result<u8, Failure> {
-    if args.poses < 2 {
-        return Err(Failure::input("--poses must be at least 2"));
-    }
-    let options = ManhattanOptions {
-        poses: args.poses,
-        seed: args.seed,
-        ..Default::default()
+    let generated = match args.kind {
+        Kind::Manhattan => {
+            if args.poses < 2 {
+                return Err(Failure::input("--poses must be at least 2"));
+            }
+            manhattan_world(&ManhattanOptions {
+                poses: args.poses,
+                seed: args.seed,
+                ..Default::default()
+            })
+        }
+        Kind::Sphere => {
+            if args.rings < 2 || args.poses_per_ring < 3 {
+                return Err(Failure::input(
+                    "--rings must be at least 2, --poses-per-ring at least 3",
+                ));
+            }
+            sphere_world(&SphereOptions {
+                rings: args.rings,
+                poses_per_ring: args.poses_per_ring,
+                seed: args.seed,
+                ..Default::default()
+            })
+        }
     };
-    let generated = manhattan_world(&options);
     write_atomically(&args.output, |w| write_g2o(&generated.graph, w))
         .map_err(|e| Failure::runtime(format!("{}: cannot write: {e}", args.output.display())))?;
     if let Some(path) = &args.ground_truth {
-        write_atomically(path, |w| {
-            for x in &generated.ground_truth {
-                let t = x.translation();
-                writeln!(w, "{} {} {}", t.x, t.y, x.angle())?;
-            }
-            Ok(())
-        })
-        .map_err(|e| Failure::runtime(format!("{}: cannot write: {e}", path.display())))?;
+        write_atomically(path, |w| write_tum(&generated.ground_truth, w))
+            .map_err(|e| Failure::runtime(format!("{}: cannot write: {e}", path.display())))?;
     }
     Ok(0)
 }

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::ValueEnum;
+use rhopt::eval::{write_tum, Trajectory};
 use rhopt::factor::BetweenError;
 use rhopt::io::{build_problem, read_g2o, write_atomically, write_g2o, PoseGraph};
 use rhopt::kernel::{kernel_by_name, KERNEL_NAMES};
@@ -100,6 +101,10 @@ pub(crate) struct SolveArgs {
     /// (weight < 0.5 = judged an outlier).
     #[arg(long)]
     weights: Option<PathBuf>,
+    /// Write the optimised trajectory here as TUM (`timestamp x y z qx qy qz qw`, timestamp =
+    /// vertex id), readable by evo.
+    #[arg(long)]
+    tum: Option<PathBuf>,
     /// Write a JSON summary here.
     #[arg(long)]
     json: Option<PathBuf>,
@@ -194,6 +199,11 @@ pub(crate) fn run(args: &SolveArgs) -> Result<u8, Failure> {
         let graph = pose_graph.to_g2o();
         write_atomically(out, |w| write_g2o(&graph, w))
             .map_err(|e| Failure::runtime(format!("{}: cannot write: {e}", out.display())))?;
+    }
+    if let Some(path) = &args.tum {
+        let trajectory = Trajectory::from_g2o(&pose_graph.to_g2o()).map_err(Failure::runtime)?;
+        write_atomically(path, |w| write_tum(&trajectory, w))
+            .map_err(|e| Failure::runtime(format!("{}: cannot write: {e}", path.display())))?;
     }
     if let Some(path) = &args.weights {
         write_atomically(path, |w| {

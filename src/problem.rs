@@ -190,10 +190,10 @@ impl Values {
 }
 
 /// One factor in a problem with its information matrix and robust kernel.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct FactorEntry {
-    /// The residual function.
-    pub factor: Box<dyn Factor>,
+    /// The residual function, shared so that a problem can be cloned cheaply.
+    pub factor: Arc<dyn Factor>,
     /// Information matrix Ω (inverse covariance) of the residual; `None` means the identity.
     pub information: Option<DMatrix<f64>>,
     /// Robust kernel; `None` means least squares.
@@ -237,7 +237,7 @@ pub enum ProblemError {
 /// let b_opt: Se2 = problem.values().get(b);
 /// assert!((b_opt.translation().x - 1.0).abs() < 1e-9);
 /// ```
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Problem {
     values: Values,
     fixed: Vec<bool>,
@@ -272,13 +272,14 @@ impl Problem {
         information: Option<DMatrix<f64>>,
         kernel: Option<Arc<dyn RobustKernel>>,
     ) -> Result<usize, ProblemError> {
-        self.add_boxed_factor(Box::new(factor), information, kernel)
+        self.add_shared_factor(Arc::new(factor), information, kernel)
     }
 
-    /// [`Problem::add_factor`] for an already boxed factor.
-    pub fn add_boxed_factor(
+    /// [`Problem::add_factor`] for a factor behind an `Arc` (one factor may then serve several
+    /// problems).
+    pub fn add_shared_factor(
         &mut self,
-        factor: Box<dyn Factor>,
+        factor: Arc<dyn Factor>,
         information: Option<DMatrix<f64>>,
         kernel: Option<Arc<dyn RobustKernel>>,
     ) -> Result<usize, ProblemError> {

@@ -70,10 +70,10 @@ pub fn build_problem(graph: G2oGraph, error: BetweenError) -> PoseGraph {
     }
     for edge in &graph.edges {
         let (from, to) = (key_of[&edge.from], key_of[&edge.to]);
-        let (factor, info): (Box<dyn crate::factor::Factor>, DMatrix<f64>) =
+        let (factor, info): (std::sync::Arc<dyn crate::factor::Factor>, DMatrix<f64>) =
             match (edge.measurement, &edge.information) {
                 (G2oPose::Se2(z), G2oInformation::Se2(info)) => (
-                    Box::new(BetweenSe2::with_error(
+                    std::sync::Arc::new(BetweenSe2::with_error(
                         from,
                         to,
                         Se2::from_params(&z),
@@ -82,7 +82,7 @@ pub fn build_problem(graph: G2oGraph, error: BetweenError) -> PoseGraph {
                     DMatrix::from_column_slice(3, 3, info.as_slice()),
                 ),
                 (G2oPose::Se3(z), G2oInformation::Se3(info)) => (
-                    Box::new(BetweenSe3::with_error(
+                    std::sync::Arc::new(BetweenSe3::with_error(
                         from,
                         to,
                         Se3::from_params(&z),
@@ -93,7 +93,7 @@ pub fn build_problem(graph: G2oGraph, error: BetweenError) -> PoseGraph {
                 _ => unreachable!("the parser rejects mixed dimensions"),
             };
         problem
-            .add_boxed_factor(factor, Some(info), None)
+            .add_shared_factor(factor, Some(info), None)
             .expect("the parser validated ids and information matrices");
     }
     let mut fixed: Vec<Key> = graph.fixed.iter().map(|id| key_of[id]).collect();

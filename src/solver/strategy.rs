@@ -267,7 +267,9 @@ fn solve_continuation(
     })
 }
 
-/// Runs every candidate of [`RobustStrategy::BestOf`] from the same start and keeps the lowest F.
+/// Runs every candidate of [`RobustStrategy::BestOf`] from the same start, concurrently on
+/// clones of the problem, and keeps the lowest F. The candidates' iteration logs reach the
+/// observer after all have finished, candidate after candidate.
 fn solve_best_of(
     problem: &mut Problem,
     loop_closures: &[bool],
@@ -275,35 +277,47 @@ fn solve_best_of(
     options: &SolverOptions,
     observer: &mut (dyn FnMut(&IterationRecord) + Send),
 ) -> Result<Summary, SolverError> {
-    let start_values = problem.values().clone();
+    use rayon::prelude::*;
     let start = std::time::Instant::now();
-    let mut best: Option<(Summary, crate::problem::Values)> = None;
-    let mut iterations = 0;
-    let mut times = PhaseTimes::default();
-    for candidate in candidates {
-        *problem.values_mut() = start_values.clone();
-        let done = iterations;
-        let mut shifted = |r: &IterationRecord| {
-            observer(&IterationRecord {
-                iteration: r.iteration + done,
-                ..*r
+    let results: Vec<(Summary, Problem)> = with_threads(options.threads, || {
+        candidates
+            .par_iter()
+            .map(|candidate| {
+                let mut copy = problem.clone();
+                let inner = SolverOptions {
+                    threads: None,
+                    ..options.clone()
+                };
+                candidate
+                    .solve_dyn(&mut copy, loop_closures, &inner, &mut |_| {})
+                    .map(|s| (s, copy))
             })
-        };
-        let summary = candidate.solve_dyn(problem, loop_closures, options, &mut shifted)?;
+            .collect()
+    })?;
+    let mut times = PhaseTimes::default();
+    let mut iterations = 0;
+    for (summary, _) in &results {
+        for r in &summary.log {
+            observer(&IterationRecord {
+                iteration: r.iteration + iterations,
+                ..*r
+            });
+        }
         iterations += summary.iterations;
         times.accumulate(&summary.times);
-        if best
-            .as_ref()
-            .is_none_or(|(b, _)| summary.final_cost < b.final_cost)
-        {
-            best = Some((summary, problem.values().clone()));
-        }
     }
-    let (mut summary, values) =
-        best.ok_or_else(|| SolverError::Setup("best-of needs at least one strategy".into()))?;
-    // The winner's estimate; the kernels are the last candidate's, which end on the same
-    // objective as the winner's.
-    *problem.values_mut() = values;
+    // First lowest cost wins, so ties go to the earlier candidate.
+    let (mut summary, winner) = results
+        .into_iter()
+        .reduce(|best, next| {
+            if next.0.final_cost < best.0.final_cost {
+                next
+            } else {
+                best
+            }
+        })
+        .ok_or_else(|| SolverError::Setup("best-of needs at least one strategy".into()))?;
+    *problem = winner;
     times.total = start.elapsed();
     summary.iterations = iterations;
     summary.times = times;

@@ -285,7 +285,7 @@ fn graph_from(
                 from: i as i64,
                 to: j as i64,
                 measurement,
-                information: information.clone(),
+                information,
                 line: 0,
             })
             .collect(),

@@ -49,6 +49,7 @@ pub mod io;
 pub mod kernel;
 pub mod linear;
 pub mod manifold;
+pub mod plot;
 pub mod problem;
 pub mod solver;
 

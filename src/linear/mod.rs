@@ -4,5 +4,5 @@
 mod cholesky;
 mod pattern;
 
-pub use cholesky::{LinearSolverError, SparseCholesky};
+pub use cholesky::{LinearSolverError, SparseCholesky, PARALLEL_FACTOR_MIN_NNZ};
 pub use pattern::{BlockTarget, FactorBlocks, GradientTarget, HessianPattern};

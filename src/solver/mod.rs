@@ -24,8 +24,6 @@ pub use summary::{IterationRecord, PhaseTimes, Summary, Termination, OUTLIER_WEI
 
 use std::time::{Duration, Instant};
 
-use faer::Par;
-
 use crate::linear::{LinearSolverError, SparseCholesky};
 use crate::problem::{Key, Problem, Values};
 pub use gnc::{solve_gnc, GncOptions, GncSurrogate};
@@ -83,7 +81,7 @@ impl Solver {
         observer: impl FnMut(&IterationRecord) + Send,
     ) -> Result<Summary, SolverError> {
         with_threads(self.options.threads, || {
-            let mut workspace = Workspace::new(problem)?;
+            let mut workspace = Workspace::new(problem, self.options.factor_threads)?;
             Ok(self.solve_in(problem, &mut workspace, observer))
         })
     }
@@ -315,11 +313,12 @@ pub struct Workspace {
 }
 
 impl Workspace {
-    /// Analyses the structure of `problem` (variables, factors, fixed set).
-    pub fn new(problem: &Problem) -> Result<Self, SolverError> {
+    /// Analyses the structure of `problem` (variables, factors, fixed set); `factor_threads` as
+    /// in [`SolverOptions::factor_threads`].
+    pub fn new(problem: &Problem, factor_threads: Option<usize>) -> Result<Self, SolverError> {
         let start = Instant::now();
         let lin = Linearizer::new(problem);
-        let chol = SparseCholesky::analyse(&lin.pattern, Par::Seq)?;
+        let chol = SparseCholesky::analyse(&lin.pattern, factor_threads)?;
         let n = lin.pattern.dim;
         Ok(Self {
             lin,

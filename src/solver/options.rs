@@ -64,6 +64,9 @@ pub struct SolverOptions {
     pub min_diagonal: f64,
     /// How robust kernels enter the normal equations (default [`Weighting::Irls`]).
     pub weighting: Weighting,
+    /// Threads of the sparse factorisation: `None` decides by the factor's size (see
+    /// [`crate::linear::SparseCholesky::analyse`]), `Some(1)` is sequential (default `None`).
+    pub factor_threads: Option<usize>,
     /// Worker threads for linearisation and evaluation; `None` uses rayon's global pool. Results
     /// are identical for every thread count (default `None`).
     pub threads: Option<usize>,
@@ -81,6 +84,7 @@ impl Default for SolverOptions {
             initial_lambda: 1e-5,
             min_diagonal: 1e-6,
             weighting: Weighting::default(),
+            factor_threads: None,
             threads: None,
         }
     }

@@ -185,6 +185,7 @@ impl RobustStrategy {
                         damping: options.damping,
                         weighting: options.weighting,
                         threads: options.threads,
+                        factor_threads: options.factor_threads,
                         ..gnc.inner.clone()
                     },
                     ..gnc.clone()
@@ -214,20 +215,20 @@ fn solve_continuation(
         .map_err(|e| SolverError::Setup(format!("continuation kernel {kernel}: {e}")))?;
     with_threads(options.threads, || {
         let start = std::time::Instant::now();
-        let mut ws = Workspace::new(problem)?;
+        let mut ws = Workspace::new(problem, options.factor_threads)?;
         let last = kernels.len().saturating_sub(1);
         let mut result: Option<Summary> = None;
         let mut times = PhaseTimes::default();
         for (index, stage) in kernels.iter().enumerate() {
             // Early stages only need to bring the estimate into the final kernel's basin.
-            let max_iterations = if index == last {
-                options.max_iterations
-            } else {
-                options.max_iterations.min(EARLY_STAGE_ITERATIONS)
-            };
+            let early = index != last;
             let solver = Solver::new(SolverOptions {
                 threads: None,
-                max_iterations,
+                max_iterations: if early {
+                    options.max_iterations.min(EARLY_STAGE_ITERATIONS)
+                } else {
+                    options.max_iterations
+                },
                 ..options.clone()
             });
             for (k, &robust) in mask.iter().enumerate() {

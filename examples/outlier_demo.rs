@@ -12,18 +12,14 @@
 //! method with its cost per iteration.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use rhopt::corrupt::{corrupt, CorruptOptions};
 use rhopt::eval::{
     align, read_trajectory, run_robust_experiment, Alignment, Experiment, Trajectory,
 };
 use rhopt::io::{read_g2o, G2oGraph};
-use rhopt::kernel::{Cauchy, Huber, L1};
 use rhopt::plot::{render_comparison, render_top_view, LoopClosure, TopView};
-use rhopt::solver::{
-    GncOptions, GncSurrogate, RobustScope, RobustStrategy, SolverOptions, OUTLIER_WEIGHT,
-};
+use rhopt::solver::{GncSurrogate, RobustScope, RobustStrategy, SolverOptions, OUTLIER_WEIGHT};
 
 /// What one panel shows: title, estimate, loop closures and cost per iteration.
 type Drawing = (String, Vec<[f64; 2]>, Vec<LoopClosure>, Vec<f64>);
@@ -80,24 +76,24 @@ fn parse_args() -> Result<Args, String> {
 }
 
 fn methods() -> Vec<(&'static str, RobustStrategy)> {
-    let all = |kernel: Arc<dyn rhopt::kernel::RobustKernel>| RobustStrategy::Kernel {
-        kernel,
-        scope: RobustScope::All,
-    };
-    let gnc = |surrogate| RobustStrategy::Gnc {
-        options: GncOptions {
-            surrogate,
-            ..Default::default()
-        },
-        scope: RobustScope::LoopClosures,
-    };
+    let all =
+        |name: &str, width: f64| RobustStrategy::kernel(name, width, RobustScope::All).unwrap();
     vec![
         ("L2", RobustStrategy::LeastSquares),
-        ("Huber", all(Arc::new(Huber::new(1.345).unwrap()))),
-        ("Cauchy", all(Arc::new(Cauchy::new(1.0).unwrap()))),
-        ("L1", all(Arc::new(L1::default()))),
-        ("GNC-GM", gnc(GncSurrogate::GemanMcClure)),
-        ("GNC-TLS", gnc(GncSurrogate::TruncatedLeastSquares)),
+        ("Huber", all("huber", 1.345)),
+        ("Cauchy", all("cauchy", 1.0)),
+        ("L1", all("l1", 1.0)),
+        (
+            "GNC-GM",
+            RobustStrategy::gnc(GncSurrogate::GemanMcClure, RobustScope::LoopClosures),
+        ),
+        (
+            "GNC-TLS",
+            RobustStrategy::gnc(
+                GncSurrogate::TruncatedLeastSquares,
+                RobustScope::LoopClosures,
+            ),
+        ),
         ("default", RobustStrategy::recommended()),
     ]
 }

@@ -8,13 +8,11 @@
 //! ring-1000, intel-100, intel-1000, city10000-1000, sphere2500-1000 (default: all).
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use rhopt::corrupt::{corrupt, CorruptOptions, OutlierMode};
 use rhopt::eval::{read_trajectory, run_robust_experiment, Alignment, Trajectory};
 use rhopt::io::{build_problem, read_g2o};
-use rhopt::kernel::{kernel_by_name, Dcs};
-use rhopt::solver::{GncOptions, GncSurrogate, RobustScope, RobustStrategy, Solver, SolverOptions};
+use rhopt::solver::{GncSurrogate, RobustScope, RobustStrategy, Solver, SolverOptions};
 
 struct Case {
     name: &'static str,
@@ -98,32 +96,24 @@ const CASES: &[Case] = &[
 ];
 
 fn strategies() -> Vec<(&'static str, RobustStrategy)> {
-    let kernel = |name: &str, width: f64| RobustStrategy::Kernel {
-        kernel: kernel_by_name(name, width).unwrap(),
-        scope: RobustScope::All,
-    };
-    let gnc = |surrogate| RobustStrategy::Gnc {
-        options: GncOptions {
-            surrogate,
-            ..Default::default()
-        },
-        scope: RobustScope::LoopClosures,
-    };
+    let all =
+        |name: &str, width: f64| RobustStrategy::kernel(name, width, RobustScope::All).unwrap();
+    let loops = RobustScope::LoopClosures;
     vec![
         ("l2", RobustStrategy::LeastSquares),
-        ("huber", kernel("huber", 1.345)),
-        ("cauchy", kernel("cauchy", 1.0)),
-        ("l1", kernel("l1", 1.0)),
+        ("huber", all("huber", 1.345)),
+        ("cauchy", all("cauchy", 1.0)),
+        ("l1", all("l1", 1.0)),
+        ("dcs", all("dcs", 1.0)),
+        ("geman-mcclure", all("geman-mcclure", 1.0)),
         (
-            "dcs",
-            RobustStrategy::Kernel {
-                kernel: Arc::new(Dcs::new(1.0).unwrap()),
-                scope: RobustScope::All,
-            },
+            "gnc-gm",
+            RobustStrategy::gnc(GncSurrogate::GemanMcClure, loops),
         ),
-        ("geman-mcclure", kernel("geman-mcclure", 1.0)),
-        ("gnc-gm", gnc(GncSurrogate::GemanMcClure)),
-        ("gnc-tls", gnc(GncSurrogate::TruncatedLeastSquares)),
+        (
+            "gnc-tls",
+            RobustStrategy::gnc(GncSurrogate::TruncatedLeastSquares, loops),
+        ),
         ("default", RobustStrategy::recommended()),
     ]
 }

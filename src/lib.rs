@@ -48,6 +48,7 @@ pub mod generate;
 pub mod io;
 pub mod kernel;
 pub mod linear;
+pub mod loss;
 pub mod manifold;
 pub mod plot;
 pub mod problem;

@@ -99,6 +99,29 @@ impl RobustStrategy {
         ])
     }
 
+    /// A kernel from its name and width (see [`kernel_by_name`]) on the factors in `scope`.
+    pub fn kernel(
+        name: &str,
+        width: f64,
+        scope: RobustScope,
+    ) -> Result<Self, crate::kernel::KernelError> {
+        Ok(RobustStrategy::Kernel {
+            kernel: kernel_by_name(name, width)?,
+            scope,
+        })
+    }
+
+    /// GNC towards `surrogate` with default settings on the factors in `scope`.
+    pub fn gnc(surrogate: GncSurrogate, scope: RobustScope) -> Self {
+        RobustStrategy::Gnc {
+            options: GncOptions {
+                surrogate,
+                ..Default::default()
+            },
+            scope,
+        }
+    }
+
     /// Short name for summaries.
     pub fn name(&self) -> String {
         match self {

@@ -419,3 +419,47 @@ fn tum_export_of_a_2d_graph_has_yaw_only_unit_quaternions() {
         assert!((norm - 1.0).abs() < 1e-12, "unit quaternion: {norm}");
     }
 }
+
+#[test]
+fn plot_writes_an_svg_with_the_estimate_and_its_outliers() {
+    let dir = scratch("plot");
+    let corrupted = dir.join("corrupted.g2o");
+    let input = repo_file("datasets/manhattan1000.g2o");
+    let run = rhopt(&[
+        "corrupt",
+        s(&input),
+        "-o",
+        s(&corrupted),
+        "--outliers",
+        "50",
+        "--seed",
+        "9",
+    ]);
+    assert_eq!(run.status.code(), Some(0));
+    let svg = dir.join("result.svg");
+    let truth = repo_file("datasets/manhattan1000_ground_truth.tum");
+    let run = rhopt(&[
+        "solve",
+        s(&corrupted),
+        "--robust",
+        "--plot",
+        s(&svg),
+        "--reference",
+        s(&truth),
+        "-q",
+    ]);
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert!(text.starts_with("<svg"), "an SVG document");
+    assert!(text.contains("result: chi2"), "the title");
+    assert!(
+        text.contains("judged outlier") && text.contains("reference"),
+        "legend entries"
+    );
+    assert!(text.contains("iteration"), "cost panel");
+}

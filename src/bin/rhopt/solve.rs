@@ -4,10 +4,11 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::ValueEnum;
-use rhopt::eval::{write_tum, Trajectory};
+use rhopt::eval::{align, read_trajectory, write_tum, Alignment, Trajectory};
 use rhopt::factor::BetweenError;
 use rhopt::io::{build_problem, read_g2o, write_atomically, write_g2o, PoseGraph};
 use rhopt::kernel::{kernel_by_name, KERNEL_NAMES};
+use rhopt::plot::{render_top_view, LoopClosure, TopView};
 use rhopt::solver::{
     Algorithm, Damping, GncOptions, GncSurrogate, IterationRecord, RobustScope, RobustStrategy,
     SolverOptions, Summary, Weighting, OUTLIER_WEIGHT,
@@ -105,6 +106,14 @@ pub(crate) struct SolveArgs {
     /// vertex id), readable by evo.
     #[arg(long)]
     tum: Option<PathBuf>,
+    /// Draw the result here as SVG: top view (loop closures thin, those judged outliers in red)
+    /// and cost per iteration.
+    #[arg(long)]
+    plot: Option<PathBuf>,
+    /// Reference trajectory drawn under the estimate in --plot (g2o, TUM or `x y θ` lists); the
+    /// estimate is aligned to it first.
+    #[arg(long, requires = "plot")]
+    reference: Option<PathBuf>,
     /// Write a JSON summary here.
     #[arg(long)]
     json: Option<PathBuf>,
@@ -205,6 +214,9 @@ pub(crate) fn run(args: &SolveArgs) -> Result<u8, Failure> {
         write_atomically(path, |w| write_tum(&trajectory, w))
             .map_err(|e| Failure::runtime(format!("{}: cannot write: {e}", path.display())))?;
     }
+    if let Some(path) = &args.plot {
+        plot(&pose_graph, &summary, args.reference.as_deref(), path)?;
+    }
     if let Some(path) = &args.weights {
         write_atomically(path, |w| {
             for (edge, weight) in pose_graph.graph.edges.iter().zip(&summary.weights) {
@@ -234,6 +246,84 @@ pub(crate) fn run(args: &SolveArgs) -> Result<u8, Failure> {
         );
     }
     Ok(if summary.converged() { 0 } else { 3 })
+}
+
+/// `--plot`: the estimate (aligned to the reference when one is given), its loop closures with
+/// the outliers in red, and the cost of every accepted iteration.
+fn plot(
+    graph: &PoseGraph,
+    summary: &Summary,
+    reference: Option<&std::path::Path>,
+    path: &std::path::Path,
+) -> Result<(), Failure> {
+    let mut estimate = Trajectory::from_g2o(&graph.to_g2o()).map_err(Failure::runtime)?;
+    let reference = reference
+        .map(read_trajectory)
+        .transpose()
+        .map_err(Failure::input)?;
+    if let Some(reference) = &reference {
+        let alignment = if estimate.planar {
+            Alignment::Se2
+        } else {
+            Alignment::Se3
+        };
+        estimate = align(&estimate, reference, alignment)
+            .map_err(Failure::input)?
+            .estimate;
+    }
+    let xy = |t: &Trajectory| -> Vec<[f64; 2]> {
+        t.poses
+            .iter()
+            .map(|p| [p.translation().x, p.translation().y])
+            .collect()
+    };
+    let index: std::collections::HashMap<i64, usize> = estimate
+        .ids
+        .iter()
+        .enumerate()
+        .map(|(k, &id)| (id, k))
+        .collect();
+    let at = |id: i64| {
+        let p = estimate.poses[index[&id]].translation();
+        [p.x, p.y]
+    };
+    let loops: Vec<LoopClosure> = graph
+        .graph
+        .edges
+        .iter()
+        .zip(graph.loop_closures())
+        .zip(&summary.weights)
+        .filter(|((_, is_loop), _)| *is_loop)
+        .map(|((e, _), &w)| LoopClosure {
+            from: at(e.from),
+            to: at(e.to),
+            outlier: w < OUTLIER_WEIGHT,
+        })
+        .collect();
+    let costs: Vec<f64> = summary
+        .log
+        .iter()
+        .filter(|r| r.accepted)
+        .map(|r| r.cost)
+        .collect();
+    let trajectory = xy(&estimate);
+    let reference_xy = reference.as_ref().map(xy);
+    let title = format!(
+        "{}: chi2 {:.6e}, {} iterations ({})",
+        path.file_stem()
+            .map_or_else(String::new, |s| s.to_string_lossy().into_owned()),
+        summary.final_chi2,
+        summary.iterations,
+        summary.termination
+    );
+    let view = TopView {
+        title: &title,
+        trajectory: &trajectory,
+        reference: reference_xy.as_deref(),
+        loop_closures: &loops,
+        costs: &costs,
+    };
+    render_top_view(&view, path).map_err(|e| Failure::runtime(format!("{}: {e}", path.display())))
 }
 
 /// The robust strategy the flags ask for.

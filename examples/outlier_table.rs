@@ -14,6 +14,14 @@ use rhopt::eval::{read_trajectory, run_robust_experiment, Alignment, Trajectory}
 use rhopt::io::{build_problem, read_g2o};
 use rhopt::solver::{GncSurrogate, RobustScope, RobustStrategy, Solver, SolverOptions};
 
+/// `println!` that ignores a closed stdout (`... | head`) instead of panicking.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 struct Case {
     name: &'static str,
     file: &'static str,
@@ -137,8 +145,8 @@ fn main() {
         }
     }
     let dir = datasets();
-    println!("| case | strategy | ATE rmse (m) | precision | recall | iterations | time (s) |");
-    println!("|---|---|---|---|---|---|---|");
+    out!("| case | strategy | ATE rmse (m) | precision | recall | iterations | time (s) |");
+    out!("|---|---|---|---|---|---|---|");
     for case in CASES
         .iter()
         .filter(|c| wanted.is_empty() || wanted.contains(&c.name))
@@ -186,7 +194,7 @@ fn main() {
                 &SolverOptions::default(),
             )
             .unwrap();
-            println!(
+            out!(
                 "| {} | {name} | {:.4} | {:.3} | {:.3} | {} | {:.2} |",
                 case.name,
                 run.evaluation.ate.rmse,

@@ -18,9 +18,11 @@ use rhopt::eval::{
     align, read_trajectory, run_robust_experiment, Alignment, Experiment, Trajectory,
 };
 use rhopt::generate::{manhattan_world, ManhattanOptions};
-use rhopt::io::{read_g2o, G2oGraph};
-use rhopt::plot::{render_comparison, render_top_view, LoopClosure, TopView};
-use rhopt::solver::{GncSurrogate, RobustScope, RobustStrategy, SolverOptions, OUTLIER_WEIGHT};
+use rhopt::io::read_g2o;
+use rhopt::plot::{
+    positions, render_comparison, render_top_view, solution_drawing, SolutionDrawing, TopView,
+};
+use rhopt::solver::{GncSurrogate, RobustScope, RobustStrategy, SolverOptions};
 
 /// `println!` that ignores a closed stdout (`... | head`) instead of panicking.
 macro_rules! out {
@@ -29,9 +31,6 @@ macro_rules! out {
         let _ = writeln!(std::io::stdout(), $($arg)*);
     }};
 }
-
-/// What one panel shows: title, estimate, loop closures and cost per iteration.
-type Drawing = (String, Vec<[f64; 2]>, Vec<LoopClosure>, Vec<f64>);
 
 struct Args {
     /// A g2o file and its reference trajectory, or `None` to generate a Manhattan world.
@@ -103,40 +102,6 @@ fn methods() -> Vec<(&'static str, RobustStrategy)> {
         ),
         ("default", RobustStrategy::recommended()),
     ]
-}
-
-fn xy(trajectory: &Trajectory) -> Vec<[f64; 2]> {
-    trajectory
-        .poses
-        .iter()
-        .map(|p| [p.translation().x, p.translation().y])
-        .collect()
-}
-
-/// Loop closures of the solved graph in the estimate's coordinates, flagged by their weights.
-fn loop_closures(graph: &G2oGraph, estimate: &Trajectory, weights: &[f64]) -> Vec<LoopClosure> {
-    let index: std::collections::HashMap<i64, usize> = estimate
-        .ids
-        .iter()
-        .enumerate()
-        .map(|(k, &id)| (id, k))
-        .collect();
-    let at = |id: i64| xy_of(&estimate.poses[index[&id]]);
-    graph
-        .edges
-        .iter()
-        .zip(weights)
-        .filter(|(e, _)| e.from.abs_diff(e.to) != 1)
-        .map(|(e, &w)| LoopClosure {
-            from: at(e.from),
-            to: at(e.to),
-            outlier: w < OUTLIER_WEIGHT,
-        })
-        .collect()
-}
-
-fn xy_of(p: &rhopt::manifold::Se3) -> [f64; 2] {
-    [p.translation().x, p.translation().y]
 }
 
 fn run() -> Result<(), String> {
@@ -213,37 +178,28 @@ fn run() -> Result<(), String> {
         runs.push((name, run, aligned));
     }
 
-    let truth = xy(&reference);
-    let drawn: Vec<Drawing> = runs
+    let truth = positions(&reference);
+    let drawn: Vec<(String, SolutionDrawing)> = runs
         .iter()
         .map(|(name, run, aligned)| {
             let title = format!(
                 "{name}: ATE {:.2} m, precision {:.2}, recall {:.2}",
                 run.evaluation.ate.rmse, run.outliers.precision, run.outliers.recall
             );
-            let costs = run
-                .summary
-                .log
-                .iter()
-                .filter(|r| r.accepted)
-                .map(|r| r.cost)
-                .collect();
             (
                 title,
-                xy(aligned),
-                loop_closures(&corrupted.graph, aligned, &run.summary.weights),
-                costs,
+                solution_drawing(&corrupted.graph, aligned, &run.summary),
             )
         })
         .collect();
     let views: Vec<TopView> = drawn
         .iter()
-        .map(|(title, trajectory, loops, costs)| TopView {
+        .map(|(title, d)| TopView {
             title,
-            trajectory,
+            trajectory: &d.trajectory,
             reference: Some(&truth),
-            loop_closures: loops,
-            costs,
+            loop_closures: &d.loop_closures,
+            costs: &d.costs,
         })
         .collect();
     for ((name, _, _), view) in runs.iter().zip(&views) {

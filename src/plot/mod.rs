@@ -27,6 +27,9 @@
 //! single point (or all points equal) is shown in a window of about a metre.
 #![warn(missing_docs)]
 
+mod solution;
+
+pub use solution::{positions, solution_drawing, SolutionDrawing};
 mod geometry;
 mod output;
 mod panels;

@@ -8,7 +8,7 @@ use rhopt::eval::{align, read_trajectory, write_tum, Alignment, Trajectory};
 use rhopt::factor::BetweenError;
 use rhopt::io::{build_problem, read_g2o, write_atomically, write_g2o, PoseGraph};
 use rhopt::kernel::{kernel_by_name, KERNEL_NAMES};
-use rhopt::plot::{render_top_view, LoopClosure, TopView};
+use rhopt::plot::{positions, render_top_view, solution_drawing, TopView};
 use rhopt::solver::{
     Algorithm, Damping, GncOptions, GncSurrogate, IterationRecord, RobustScope, RobustStrategy,
     SolverOptions, Summary, Weighting, OUTLIER_WEIGHT,
@@ -271,43 +271,8 @@ fn plot(
             .map_err(Failure::input)?
             .estimate;
     }
-    let xy = |t: &Trajectory| -> Vec<[f64; 2]> {
-        t.poses
-            .iter()
-            .map(|p| [p.translation().x, p.translation().y])
-            .collect()
-    };
-    let index: std::collections::HashMap<i64, usize> = estimate
-        .ids
-        .iter()
-        .enumerate()
-        .map(|(k, &id)| (id, k))
-        .collect();
-    let at = |id: i64| {
-        let p = estimate.poses[index[&id]].translation();
-        [p.x, p.y]
-    };
-    let loops: Vec<LoopClosure> = graph
-        .graph
-        .edges
-        .iter()
-        .zip(graph.loop_closures())
-        .zip(&summary.weights)
-        .filter(|((_, is_loop), _)| *is_loop)
-        .map(|((e, _), &w)| LoopClosure {
-            from: at(e.from),
-            to: at(e.to),
-            outlier: w < OUTLIER_WEIGHT,
-        })
-        .collect();
-    let costs: Vec<f64> = summary
-        .log
-        .iter()
-        .filter(|r| r.accepted)
-        .map(|r| r.cost)
-        .collect();
-    let trajectory = xy(&estimate);
-    let reference_xy = reference.as_ref().map(xy);
+    let drawing = solution_drawing(&graph.graph, &estimate, summary);
+    let reference_xy = reference.as_ref().map(positions);
     let title = format!(
         "{}: chi2 {:.6e}, {} iterations ({})",
         path.file_stem()
@@ -318,10 +283,10 @@ fn plot(
     );
     let view = TopView {
         title: &title,
-        trajectory: &trajectory,
+        trajectory: &drawing.trajectory,
         reference: reference_xy.as_deref(),
-        loop_closures: &loops,
-        costs: &costs,
+        loop_closures: &drawing.loop_closures,
+        costs: &drawing.costs,
     };
     render_top_view(&view, path).map_err(|e| Failure::runtime(format!("{}: {e}", path.display())))
 }

@@ -8,7 +8,13 @@ use std::process::Command;
 
 fn solve(input: &Path, output: &Path, threads: &str, extra: &[&str]) {
     let status = Command::new(env!("CARGO_BIN_EXE_rhopt"))
-        .args(["solve", input.to_str().unwrap(), "-o", output.to_str().unwrap(), "-q"])
+        .args([
+            "solve",
+            input.to_str().unwrap(),
+            "-o",
+            output.to_str().unwrap(),
+            "-q",
+        ])
         .args(["--threads", threads])
         .args(extra)
         .status()
@@ -17,7 +23,9 @@ fn solve(input: &Path, output: &Path, threads: &str, extra: &[&str]) {
 }
 
 fn check(relative: &str, extra: &[&str]) {
-    let Some(input) = common::dataset(relative) else { return };
+    let Some(input) = common::dataset(relative) else {
+        return;
+    };
     let dir = std::env::temp_dir().join(format!("rhopt-determinism-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let name = relative.replace('/', "-");
@@ -29,7 +37,10 @@ fn check(relative: &str, extra: &[&str]) {
             std::fs::read(&out).unwrap()
         })
         .collect();
-    assert!(outputs[0] == outputs[1], "{relative}: 1 and 2 threads differ");
+    assert!(
+        outputs[0] == outputs[1],
+        "{relative}: 1 and 2 threads differ"
+    );
     assert!(outputs[1] == outputs[2], "{relative}: two runs differ");
 }
 

@@ -4,6 +4,16 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// Asserts that a run exited 0, showing its stderr otherwise.
+fn assert_success(run: &Output) {
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+}
+
 fn rhopt(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_rhopt"))
         .args(args)
@@ -61,12 +71,7 @@ fn solve_writes_summary_and_output_that_reads_back() {
         s(&summary),
         "-q",
     ]);
-    assert_eq!(
-        run.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    assert_success(&run);
     assert!(run.stdout.is_empty(), "-q prints nothing");
 
     let j = json(&summary);
@@ -297,12 +302,7 @@ fn corrupt_solve_eval_round_trip() {
             "--seed",
             "3",
         ]);
-        assert_eq!(
-            run.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&run.stderr)
-        );
+        assert_success(&run);
     }
     assert_eq!(
         std::fs::read(&corrupted).unwrap(),
@@ -324,12 +324,7 @@ fn corrupt_solve_eval_round_trip() {
         s(&weights),
         "-q",
     ]);
-    assert_eq!(
-        run.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    assert_success(&run);
     let report = dir.join("eval.json");
     let run = rhopt(&[
         "eval",
@@ -344,12 +339,7 @@ fn corrupt_solve_eval_round_trip() {
         s(&report),
         "-q",
     ]);
-    assert_eq!(
-        run.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    assert_success(&run);
     let j = json(&report);
     assert_eq!(j["poses"], 1000);
     for key in ["rmse", "mean", "median", "max"] {
@@ -448,12 +438,7 @@ fn plot_writes_an_svg_with_the_estimate_and_its_outliers() {
         s(&truth),
         "-q",
     ]);
-    assert_eq!(
-        run.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    assert_success(&run);
     let text = std::fs::read_to_string(&svg).unwrap();
     assert!(text.starts_with("<svg"), "an SVG document");
     assert!(text.contains("result: chi2"), "the title");

@@ -260,7 +260,7 @@ fn loop_closure_information(graph: &G2oGraph) -> Option<G2oInformation> {
     graph
         .edges
         .iter()
-        .find(|e| e.from.abs_diff(e.to) != 1)
+        .find(|e| e.is_loop_closure())
         .or(graph.edges.first())
         .map(|e| e.information)
 }

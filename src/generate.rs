@@ -156,10 +156,8 @@ pub fn manhattan_world(options: &ManhattanOptions) -> Generated {
         guess[j] = guess[i].compose(&z);
     }
     let graph = graph_from(
-        guess.iter().map(|x| G2oPose::Se2(params(x))),
-        edges
-            .iter()
-            .map(|&(i, j, z)| (i, j, G2oPose::Se2(params(&z)))),
+        guess.iter().map(|x| G2oPose::from(*x)),
+        edges.iter().map(|&(i, j, z)| (i, j, G2oPose::from(z))),
         G2oInformation::Se2(information),
     );
     let ids = (0..truth.len() as i64).collect();
@@ -246,10 +244,8 @@ pub fn sphere_world(options: &SphereOptions) -> Generated {
         guess[j] = guess[i].compose(&z);
     }
     let graph = graph_from(
-        guess.iter().map(|x| G2oPose::Se3(params(x))),
-        edges
-            .iter()
-            .map(|&(i, j, z)| (i, j, G2oPose::Se3(params(&z)))),
+        guess.iter().map(|x| G2oPose::from(*x)),
+        edges.iter().map(|&(i, j, z)| (i, j, G2oPose::from(z))),
         G2oInformation::Se3(information),
     );
     let ids = (0..n as i64).collect();
@@ -257,12 +253,6 @@ pub fn sphere_world(options: &SphereOptions) -> Generated {
         graph,
         ground_truth: Trajectory::new(ids, truth).expect("one id per pose"),
     }
-}
-
-fn params<G: LieGroup, const N: usize>(x: &G) -> [f64; N] {
-    let mut p = [0.0; N];
-    x.write_params(&mut p);
-    p
 }
 
 /// A g2o graph with vertices `0..` in order and the given edges, all with one information.

@@ -184,6 +184,14 @@ pub struct G2oEdge {
     pub line: usize,
 }
 
+impl G2oEdge {
+    /// Whether this edge is a loop closure: its vertex ids are not consecutive. Odometry joins
+    /// consecutive ids in every public dataset and in rhopt's generators.
+    pub fn is_loop_closure(&self) -> bool {
+        self.from.abs_diff(self.to) != 1
+    }
+}
+
 /// A non-fatal problem found while reading, such as an unknown tag.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct G2oWarning {

@@ -11,7 +11,7 @@ use std::collections::{HashMap, VecDeque};
 
 use nalgebra::DMatrix;
 
-use super::g2o::{G2oGraph, G2oInformation, G2oPose, G2oVertex};
+use super::g2o::{G2oEdge, G2oGraph, G2oInformation, G2oPose, G2oVertex};
 use crate::factor::{BetweenError, BetweenSe2, BetweenSe3};
 use crate::manifold::{LieGroup, Se2, Se3};
 use crate::problem::{Key, Problem};
@@ -29,6 +29,22 @@ pub struct PoseGraph {
     pub initialised_from_edges: bool,
     /// Keys held fixed as the gauge.
     pub fixed: Vec<Key>,
+}
+
+impl From<Se2> for G2oPose {
+    fn from(x: Se2) -> Self {
+        let mut p = [0.0; 3];
+        x.write_params(&mut p);
+        G2oPose::Se2(p)
+    }
+}
+
+impl From<Se3> for G2oPose {
+    fn from(x: Se3) -> Self {
+        let mut p = [0.0; 7];
+        x.write_params(&mut p);
+        G2oPose::Se3(p)
+    }
 }
 
 impl G2oPose {
@@ -143,12 +159,12 @@ fn spanning_tree_guess(graph: &G2oGraph) -> Vec<G2oVertex> {
         adjacency[a].push((b, k, true));
         adjacency[b].push((a, k, false));
     }
-    let is_odometry = |k: usize| (graph.edges[k].from - graph.edges[k].to).abs() == 1;
+    let is_odometry = |k: usize| !graph.edges[k].is_loop_closure();
 
     let identity = if three_d {
-        G2oPose::Se3(params_of(&Se3::identity()))
+        G2oPose::from(Se3::identity())
     } else {
-        G2oPose::Se2(params_of(&Se2::identity()))
+        G2oPose::from(Se2::identity())
     };
     let mut poses: Vec<Option<G2oPose>> = vec![None; ids.len()];
     let Some(root_id) = graph.edges.first().map(|e| e.from) else {
@@ -156,24 +172,14 @@ fn spanning_tree_guess(graph: &G2oGraph) -> Vec<G2oVertex> {
     };
     let mut root = Some(index[&root_id]);
 
+    // Xⱼ = Xᵢ·Z along an edge's direction, Xᵢ = Xⱼ·Z⁻¹ against it.
+    fn step<G: LieGroup>(x: G, z: G, forward: bool) -> G {
+        x.compose(&if forward { z } else { z.inverse() })
+    }
     let chain = |from: G2oPose, z: G2oPose, forward: bool| -> G2oPose {
-        match (from, three_d) {
-            (G2oPose::Se2(_), false) => {
-                let (x, z) = (from.to_se2().unwrap(), z.to_se2().unwrap());
-                G2oPose::Se2(params_of(&x.compose(&if forward {
-                    z
-                } else {
-                    z.inverse()
-                })))
-            }
-            _ => {
-                let (x, z) = (from.to_se3().unwrap(), z.to_se3().unwrap());
-                G2oPose::Se3(params_of(&x.compose(&if forward {
-                    z
-                } else {
-                    z.inverse()
-                })))
-            }
+        match (from.to_se2(), z.to_se2()) {
+            (Some(x), Some(z)) => step(x, z, forward).into(),
+            _ => step(from.to_se3().unwrap(), z.to_se3().unwrap(), forward).into(),
         }
     };
 
@@ -202,12 +208,6 @@ fn spanning_tree_guess(graph: &G2oGraph) -> Vec<G2oVertex> {
         .collect()
 }
 
-fn params_of<G: LieGroup, const N: usize>(x: &G) -> [f64; N] {
-    let mut p = [0.0; N];
-    x.write_params(&mut p);
-    p
-}
-
 impl PoseGraph {
     /// Whether each edge (in file order) is a loop closure: its vertex ids are not consecutive.
     /// Odometry edges join consecutive ids in every public dataset and in the generators here.
@@ -215,7 +215,7 @@ impl PoseGraph {
         self.graph
             .edges
             .iter()
-            .map(|e| e.from.abs_diff(e.to) != 1)
+            .map(G2oEdge::is_loop_closure)
             .collect()
     }
 

@@ -53,7 +53,7 @@ pub fn solution_drawing(
         .edges
         .iter()
         .zip(&summary.weights)
-        .filter(|(e, _)| e.from.abs_diff(e.to) != 1)
+        .filter(|(e, _)| e.is_loop_closure())
         .filter_map(|(e, &w)| {
             Some(LoopClosure {
                 from: at(e.from)?,

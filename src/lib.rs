@@ -50,6 +50,7 @@ pub mod kernel;
 pub mod linear;
 pub mod loss;
 pub mod manifold;
+pub mod objective;
 pub mod plot;
 pub mod problem;
 pub mod solver;
@@ -57,10 +58,12 @@ pub mod solver;
 /// The types most programs need.
 pub mod prelude {
     pub use crate::factor::{
-        Between, BetweenError, BetweenSe2, BetweenSe3, Factor, PriorSe2, PriorSe3,
+        Between, BetweenError, BetweenSe2, BetweenSe3, Factor, LinearModel, Prior, PriorSe2,
+        PriorSe3,
     };
     pub use crate::kernel::{RobustKernel, L2};
-    pub use crate::manifold::{LieGroup, Se2, Se3};
+    pub use crate::loss::{Loss, Reduction};
+    pub use crate::manifold::{Euclidean, LieGroup, Se2, Se3};
     pub use crate::problem::{Key, Problem, Values};
     pub use crate::solver::{Algorithm, Solver, SolverOptions, Summary, Termination};
 }

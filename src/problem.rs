@@ -7,6 +7,7 @@ use nalgebra::DMatrix;
 
 use crate::factor::Factor;
 use crate::kernel::RobustKernel;
+use crate::loss::{Loss, LossCost, TargetData};
 use crate::manifold::{Euclidean, LieGroup, Se2, Se3};
 
 /// Handle of a variable in a [`Problem`], in insertion order.
@@ -56,6 +57,24 @@ impl VariableKind {
                     *o = a + d;
                 }
             }
+        }
+    }
+}
+
+impl VariableKind {
+    /// The right Jacobian Jr(δ) (dof × dof): Exp(δ + dδ) ≈ Exp(δ)·Exp(Jr(δ)·dδ), so that
+    /// ∂f(x ⊞ δ)/∂δ = (∂f/∂ε at x ⊞ δ)·Jr(δ). The identity for Euclidean variables.
+    pub fn right_jacobian(self, delta: &[f64]) -> DMatrix<f64> {
+        match self {
+            VariableKind::Se2 => {
+                let j = Se2::right_jacobian(&nalgebra::Vector3::from_column_slice(delta));
+                DMatrix::from_column_slice(3, 3, j.as_slice())
+            }
+            VariableKind::Se3 => {
+                let j = Se3::right_jacobian(&nalgebra::Vector6::from_column_slice(delta));
+                DMatrix::from_column_slice(6, 6, j.as_slice())
+            }
+            VariableKind::Euclidean(n) => DMatrix::identity(n, n),
         }
     }
 }
@@ -189,15 +208,21 @@ impl Values {
     }
 }
 
-/// One factor in a problem with its information matrix and robust kernel.
+/// One factor in a problem with its cost: a Mahalanobis cost s = eᵀΩe or a supervised loss
+/// s = L(z, t), either one passed through a robust kernel ρ(s).
 #[derive(Debug, Clone)]
 pub struct FactorEntry {
-    /// The residual function, shared so that a problem can be cloned cheaply.
+    /// The residual function (or, for a loss factor, the model whose outputs z the loss
+    /// compares with its targets), shared so that a problem can be cloned cheaply.
     pub factor: Arc<dyn Factor>,
     /// Information matrix Ω (inverse covariance) of the residual; `None` means the identity.
+    /// Always `None` for a loss factor.
     pub information: Option<DMatrix<f64>>,
-    /// Robust kernel; `None` means least squares.
+    /// Robust kernel; `None` means ρ(s) = s.
     pub kernel: Option<Arc<dyn RobustKernel>>,
+    /// The supervised loss of a loss factor (see [`Problem::add_loss`]); `None` for a
+    /// Mahalanobis cost.
+    pub loss: Option<Arc<LossCost>>,
 }
 
 /// Errors raised while building a problem.
@@ -216,6 +241,22 @@ pub enum ProblemError {
     /// The information matrix does not match the residual dimension or is not symmetric PD.
     #[error("factor {factor}: {reason}")]
     BadInformation {
+        /// Index of the factor.
+        factor: usize,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The factor does not fit its variables (see [`Factor::validate`]).
+    #[error("factor {factor}: {reason}")]
+    BadFactor {
+        /// Index of the factor.
+        factor: usize,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A loss factor's loss, targets and model do not fit together.
+    #[error("loss factor {factor}: {reason}")]
+    BadLoss {
         /// Index of the factor.
         factor: usize,
         /// What is wrong.
@@ -283,16 +324,7 @@ impl Problem {
         information: Option<DMatrix<f64>>,
         kernel: Option<Arc<dyn RobustKernel>>,
     ) -> Result<usize, ProblemError> {
-        let index = self.factors.len();
-        for key in factor.keys() {
-            if key.0 >= self.values.len() {
-                return Err(ProblemError::UnknownVariable {
-                    factor: index,
-                    key: key.0,
-                    len: self.values.len(),
-                });
-            }
-        }
+        let index = self.check_factor(factor.as_ref())?;
         if let Some(info) = &information {
             check_information(info, factor.residual_dim()).map_err(|reason| {
                 ProblemError::BadInformation {
@@ -305,7 +337,115 @@ impl Problem {
             factor,
             information,
             kernel,
+            loss: None,
         });
+        Ok(index)
+    }
+
+    /// Adds a loss factor: the cost is the supervised loss L(z(x), t) of a model's outputs
+    /// z(x) ∈ Rⁿ, which `model` computes as its "residual" with the Jacobian ∂z/∂δ. The solver
+    /// adds Jᵀ∂L/∂z to the gradient and Jᵀ C J, with the loss's PSD curvature C, to the normal
+    /// equations, beside every other factor of the problem. Returns the factor's index (a
+    /// kernel can be set on it with [`Problem::set_kernel`]: it then applies to s = L).
+    ///
+    /// Errors if the model's output dimension differs from what the loss expects for `targets`,
+    /// or the targets are invalid for the loss.
+    ///
+    /// ```
+    /// use rhopt::prelude::*;
+    /// use rhopt::factor::{Factor, Jacobians};
+    /// use rhopt::loss::{BceWithLogitsLoss, Reduction};
+    ///
+    /// /// Logistic regression logits zᵢ = w·xᵢ + b of a 2-vector (w, b).
+    /// #[derive(Debug)]
+    /// struct Logits { key: [Key; 1], x: Vec<f64> }
+    /// impl Factor for Logits {
+    ///     fn keys(&self) -> &[Key] { &self.key }
+    ///     fn residual_dim(&self) -> usize { self.x.len() }
+    ///     fn evaluate(&self, values: &Values, z: &mut [f64], jacobians: Option<&mut Jacobians>) {
+    ///         let p = values.params(self.key[0]);
+    ///         for (z, x) in z.iter_mut().zip(&self.x) { *z = p[0] * x + p[1]; }
+    ///         if let Some(j) = jacobians {
+    ///             let mut block = j.block_mut(0);
+    ///             for (i, x) in self.x.iter().enumerate() { block[(i, 0)] = *x; block[(i, 1)] = 1.0; }
+    ///         }
+    ///     }
+    /// }
+    ///
+    /// let mut problem = Problem::new();
+    /// let k = problem.add_variable(Euclidean::<2>::zeros());
+    /// let x = vec![-2.0, -1.0, -0.5, 0.5, 1.0, 2.0];
+    /// let t = vec![0.0, 0.0, 1.0, 0.0, 1.0, 1.0];
+    /// problem.add_loss(Logits { key: [k], x }, BceWithLogitsLoss::new(Reduction::Mean), t).unwrap();
+    /// let summary = Solver::new(SolverOptions::default()).solve(&mut problem).unwrap();
+    /// assert!(summary.converged());
+    /// // At the minimum of a BCE-with-logits loss the residuals σ(z) − t sum to zero.
+    /// let p = problem.values().params(k).to_vec();
+    /// let sigma = |z: f64| 1.0 / (1.0 + (-z).exp());
+    /// let sum: f64 = [-2.0, -1.0, -0.5, 0.5, 1.0, 2.0].iter().zip([0.0, 0.0, 1.0, 0.0, 1.0, 1.0])
+    ///     .map(|(x, t)| sigma(p[0] * x + p[1]) - t).sum();
+    /// assert!(sum.abs() < 1e-6);
+    /// ```
+    pub fn add_loss(
+        &mut self,
+        model: impl Factor + 'static,
+        loss: impl Loss + 'static,
+        targets: impl Into<TargetData>,
+    ) -> Result<usize, ProblemError> {
+        let index = self.factors.len();
+        let cost =
+            LossCost::new(Arc::new(loss), targets.into()).map_err(|e| ProblemError::BadLoss {
+                factor: index,
+                reason: e.to_string(),
+            })?;
+        self.add_loss_cost(Arc::new(model), Arc::new(cost))
+    }
+
+    /// [`Problem::add_loss`] for a model and a loss cost behind `Arc`s, so that several problems
+    /// (or several factors) can share them.
+    pub fn add_loss_cost(
+        &mut self,
+        model: Arc<dyn Factor>,
+        cost: Arc<LossCost>,
+    ) -> Result<usize, ProblemError> {
+        let index = self.check_factor(model.as_ref())?;
+        if model.residual_dim() != cost.outputs() {
+            return Err(ProblemError::BadLoss {
+                factor: index,
+                reason: format!(
+                    "the model has {} outputs but loss `{}` expects {} for its targets",
+                    model.residual_dim(),
+                    cost.loss().name(),
+                    cost.outputs()
+                ),
+            });
+        }
+        self.factors.push(FactorEntry {
+            factor: model,
+            information: None,
+            kernel: None,
+            loss: Some(cost),
+        });
+        Ok(index)
+    }
+
+    /// The index the next factor gets, after checking that every key of `factor` exists and
+    /// that the factor accepts its variables.
+    fn check_factor(&self, factor: &dyn Factor) -> Result<usize, ProblemError> {
+        let index = self.factors.len();
+        if let Some(key) = factor.keys().iter().find(|key| key.0 >= self.values.len()) {
+            return Err(ProblemError::UnknownVariable {
+                factor: index,
+                key: key.0,
+                len: self.values.len(),
+            });
+        }
+        factor
+            .validate(&self.values)
+            .map_err(|reason| ProblemError::BadFactor {
+                factor: index,
+                reason,
+            })?;
         Ok(index)
     }
 

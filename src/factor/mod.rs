@@ -6,9 +6,11 @@
 //! [`crate::problem::FactorEntry`], so a factor only describes geometry.
 
 mod between;
+mod linear;
 mod prior;
 
 pub use between::{Between, BetweenError, BetweenSe2, BetweenSe3, PoseGroup};
+pub use linear::LinearModel;
 pub use prior::{Prior, PriorSe2, PriorSe3};
 
 use nalgebra::{DMatrixViewMut, SMatrix};
@@ -97,6 +99,15 @@ pub trait Factor: Send + Sync + std::fmt::Debug {
     /// Writes e(x) into `residual` (length d) and, when `jacobians` is given, ∂e/∂δₖ for every
     /// variable k into its block (every entry must be written).
     fn evaluate(&self, values: &Values, residual: &mut [f64], jacobians: Option<&mut Jacobians>);
+
+    /// Checks, when the factor is added to a problem, that its variables are of the kinds and
+    /// sizes it expects (`values` holds every key of [`Factor::keys`]); the reason it gives
+    /// becomes [`crate::problem::ProblemError::BadFactor`]. The default accepts everything;
+    /// factors whose `evaluate` would otherwise panic on a mismatch override it.
+    fn validate(&self, values: &Values) -> Result<(), String> {
+        let _ = values;
+        Ok(())
+    }
 }
 
 #[cfg(test)]

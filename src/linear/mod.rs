@@ -1,8 +1,13 @@
-//! Sparse linear algebra of the normal equations: block pattern analysed once, numeric
-//! assembly by scatter-add, sparse Cholesky with a fill-reducing ordering.
+//! Linear algebra of the normal equations: block pattern analysed once, numeric assembly by
+//! scatter-add, sparse Cholesky with a fill-reducing ordering, or dense Cholesky for small
+//! problems.
 
 mod cholesky;
+mod dense;
+mod normal;
 mod pattern;
 
 pub use cholesky::{LinearSolverError, SparseCholesky, PARALLEL_FACTOR_MIN_NNZ};
+pub use dense::DenseCholesky;
+pub use normal::{LinearSolverKind, NormalSolver, DENSE_MAX_DIM};
 pub use pattern::{BlockTarget, FactorBlocks, GradientTarget, HessianPattern};

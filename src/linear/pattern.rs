@@ -189,6 +189,20 @@ impl HessianPattern {
         self.row_idx.len()
     }
 
+    /// Calls `f(row, col, value)` for every stored upper-triangular entry (row ≤ col) of the
+    /// matrix with this pattern and the given CSC `values`.
+    pub fn for_each_upper(&self, values: &[f64], mut f: impl FnMut(usize, usize, f64)) {
+        for (col, range) in self.col_ptr.windows(2).enumerate() {
+            let (rows, entries) = (
+                &self.row_idx[range[0]..range[1]],
+                &values[range[0]..range[1]],
+            );
+            for (&row, &value) in rows.iter().zip(entries) {
+                f(row, col, value);
+            }
+        }
+    }
+
     /// Scatter plan of factor `k`'s local Hessian blocks.
     pub fn block_targets(&self, k: usize) -> &[BlockTarget] {
         &self.block_targets[self.block_target_ptr[k]..self.block_target_ptr[k + 1]]

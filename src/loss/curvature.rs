@@ -1,6 +1,6 @@
 //! The curvature C that a loss hands to the solver for H += JᵀCJ.
 
-use nalgebra::{DMatrix, DVector};
+use nalgebra::{DMatrix, DMatrixView, DMatrixViewMut, DVector};
 
 /// A symmetric positive semi-definite matrix C (n × n, n = number of model outputs) in a form
 /// whose congruence JᵀCJ costs O(n·p²) for a Jacobian J with p columns, never O(n²).
@@ -113,24 +113,33 @@ impl Curvature {
         m
     }
 
-    /// The solver's Hessian update `hessian += Jᵀ C J` for a dense Jacobian J = ∂z/∂x
-    /// (n rows, one per model output; p columns, one per parameter; `hessian` is p × p).
+    /// The product `out = scale · C · J` for a Jacobian J = ∂z/∂x (n rows, one per model output;
+    /// p columns), written into `out` (n × p) without allocating: the solver builds its local
+    /// Hessian as Jᵀ(CJ) from it.
     ///
     /// # Panics
     /// If the shapes disagree.
-    pub fn add_jt_c_j(&self, jacobian: &DMatrix<f64>, hessian: &mut DMatrix<f64>) {
+    pub fn mul_mat_into(
+        &self,
+        jacobian: DMatrixView<'_, f64>,
+        scale: f64,
+        mut out: DMatrixViewMut<'_, f64>,
+    ) {
         let (n, p) = jacobian.shape();
-        assert_eq!(n, self.dim(), "add_jt_c_j: Jacobian rows != curvature dim");
-        assert_eq!(hessian.shape(), (p, p), "add_jt_c_j: Hessian must be p × p");
+        assert_eq!(
+            n,
+            self.dim(),
+            "mul_mat_into: Jacobian rows != curvature dim"
+        );
+        assert_eq!(out.shape(), (n, p), "mul_mat_into: output must be n × p");
         let diagonal = match self {
             Self::Diagonal(d) | Self::DiagonalPlusRankOne { diagonal: d, .. } => d,
         };
-        // Jᵀ·diag(d)·J as one GEMM on the row-scaled Jacobian.
-        let mut dj = jacobian.clone();
-        for (i, d) in diagonal.iter().enumerate() {
-            dj.row_mut(i).scale_mut(*d);
+        for c in 0..p {
+            for (i, d) in diagonal.iter().enumerate() {
+                out[(i, c)] = scale * d * jacobian[(i, c)];
+            }
         }
-        hessian.gemm_tr(1.0, jacobian, &dj, 1.0);
         if let Self::DiagonalPlusRankOne {
             block,
             vectors,
@@ -138,12 +147,36 @@ impl Curvature {
             ..
         } = self
         {
-            // Each block adds cₖ·uuᵀ with u = Jₖᵀvₖ: a p-vector, so the cost stays O(block·p + p²).
-            for (k, c) in coefficients.iter().enumerate() {
-                let v = DVector::from_column_slice(&vectors[k * block..(k + 1) * block]);
-                let u = jacobian.rows(k * block, *block).tr_mul(&v);
-                hessian.ger(*c, &u, &u, 1.0);
+            // Block k adds cₖ vₖ (vₖᵀ Jₖ): one dot product per column, so O(n·p) in all.
+            for (k, coefficient) in coefficients.iter().enumerate() {
+                let rows = k * block..(k + 1) * block;
+                let v = &vectors[rows.clone()];
+                for c in 0..p {
+                    let vj: f64 = v
+                        .iter()
+                        .zip(rows.clone())
+                        .map(|(v, i)| v * jacobian[(i, c)])
+                        .sum();
+                    let factor = scale * coefficient * vj;
+                    for (vi, i) in v.iter().zip(rows.clone()) {
+                        out[(i, c)] += factor * vi;
+                    }
+                }
             }
         }
+    }
+
+    /// The Hessian update `hessian += Jᵀ C J` for a dense Jacobian J = ∂z/∂x (n rows, one per
+    /// model output; p columns, one per parameter; `hessian` is p × p). Costs O(n·p²), never
+    /// O(n²).
+    ///
+    /// # Panics
+    /// If the shapes disagree.
+    pub fn add_jt_c_j(&self, jacobian: &DMatrix<f64>, hessian: &mut DMatrix<f64>) {
+        let (n, p) = jacobian.shape();
+        assert_eq!(hessian.shape(), (p, p), "add_jt_c_j: Hessian must be p × p");
+        let mut cj = DMatrix::zeros(n, p);
+        self.mul_mat_into(jacobian.as_view(), 1.0, cj.as_view_mut());
+        hessian.gemm_tr(1.0, jacobian, &cj, 1.0);
     }
 }

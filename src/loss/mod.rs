@@ -118,6 +118,7 @@
 
 mod binary;
 mod categorical;
+mod cost;
 mod curvature;
 mod error;
 mod focal;
@@ -134,6 +135,7 @@ pub use binary::{BceLoss, BceWithLogitsLoss, BCE_GRADIENT_EPSILON, BCE_LOG_CLAMP
 pub use categorical::{
     CrossEntropyLoss, NllLoss, SparseCategoricalCrossEntropy, KERAS_EPSILON, PYTORCH_IGNORE_INDEX,
 };
+pub use cost::{LossCost, TargetData};
 pub use curvature::Curvature;
 pub use error::LossError;
 pub use focal::{MultiLabelFocalLoss, SigmoidFocalLoss, FOCAL_PROBABILITY_CLAMP};

@@ -11,6 +11,20 @@ use super::LieGroup;
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Euclidean<const N: usize>(pub SVector<f64, N>);
 
+impl<const N: usize> Euclidean<N> {
+    /// The zero vector: a common starting point for model parameters.
+    pub fn zeros() -> Self {
+        Self(SVector::zeros())
+    }
+}
+
+/// `Euclidean::from([m, c])`: a vector variable from its entries.
+impl<const N: usize> From<[f64; N]> for Euclidean<N> {
+    fn from(entries: [f64; N]) -> Self {
+        Self(SVector::from(entries))
+    }
+}
+
 impl<const N: usize> LieGroup for Euclidean<N> {
     const DOF: usize = N;
     const PARAMS: usize = N;

@@ -105,7 +105,7 @@ pub fn solve_gnc(
     );
     super::with_threads(options.inner.threads, || {
         let start = Instant::now();
-        let mut ws = Workspace::new(problem, options.inner.factor_threads)?;
+        let mut ws = Workspace::new(problem, &options.inner)?;
         let solver = Solver::new(SolverOptions {
             threads: None,
             ..options.inner.clone()

@@ -198,6 +198,50 @@ fn with_scratch<R>(len: usize, f: impl FnOnce(&mut [f64]) -> R) -> R {
     })
 }
 
+/// A factor's cost and its first derivatives with respect to the factor's output e, halved to
+/// match b and H (which are half the gradient and Hessian of F):
+///
+/// * Mahalanobis: s = eᵀΩe, ĝ = Ωe, ĈJ = ΩJ;
+/// * loss: s = L(e, t), ĝ = ½∂L/∂e, ĈJ = ½CJ with the loss's PSD curvature C.
+///
+/// Writes ĝ into `half_gradient` and, when a Jacobian J is given, ĈJ into its companion; returns
+/// s, or NaN where a loss rejects the model's outputs (the solver then rejects the step).
+fn cost_and_derivatives(
+    entry: &FactorEntry,
+    e: &[f64],
+    half_gradient: &mut [f64],
+    jacobian: Option<(DMatrixView<'_, f64>, DMatrixViewMut<'_, f64>)>,
+) -> f64 {
+    let Some(loss) = &entry.loss else {
+        let chi2 = whiten(entry, e, half_gradient);
+        if let Some((jac, mut oj)) = jacobian {
+            match &entry.information {
+                Some(info) => oj.gemm(1.0, info, &jac, 0.0),
+                None => oj.copy_from(&jac),
+            }
+        }
+        return chi2;
+    };
+    let Some((jac, mut oj)) = jacobian else {
+        return loss.value(e).unwrap_or(f64::NAN);
+    };
+    match loss.evaluate(e) {
+        Ok(evaluation) => {
+            for (h, g) in half_gradient.iter_mut().zip(&evaluation.gradient) {
+                *h = 0.5 * g;
+            }
+            evaluation.curvature.mul_mat_into(jac, 0.5, oj);
+            evaluation.value
+        }
+        Err(_) => {
+            // Zeros keep the local system finite; the NaN cost makes the solver discard it.
+            half_gradient.fill(0.0);
+            oj.fill(0.0);
+            f64::NAN
+        }
+    }
+}
+
 /// Whitened residual Ωe into `out`, returning s = eᵀΩe.
 fn whiten(entry: &FactorEntry, e: &[f64], out: &mut [f64]) -> f64 {
     match &entry.information {
@@ -230,16 +274,26 @@ fn evaluate_factor(entry: &FactorEntry, values: &Values) -> FactorCost {
     with_scratch(2 * d, |buf| {
         let (e, oe) = buf.split_at_mut(d);
         entry.factor.evaluate(values, e, None);
-        let chi2 = whiten(entry, e, oe);
-        FactorCost {
-            chi2,
-            kernel: kernel_at(entry, chi2),
-        }
+        factor_cost(entry, cost_and_derivatives(entry, e, oe, None))
     })
 }
 
-/// Local system of one factor: H = Jᵀ W J (column-major `n × n`) and g = ρ' Jᵀ Ω e, with W as
-/// [`Weighting`] says.
+/// The kernel applied to s; a NaN s (outputs a loss rejects) stays NaN so the step is rejected.
+fn factor_cost(entry: &FactorEntry, chi2: f64) -> FactorCost {
+    let kernel = if chi2.is_nan() {
+        KernelValue {
+            rho: f64::NAN,
+            d1: 0.0,
+            d2: 0.0,
+        }
+    } else {
+        kernel_at(entry, chi2)
+    };
+    FactorCost { chi2, kernel }
+}
+
+/// Local system of one factor: H = ρ' JᵀĈJ (column-major `n × n`, plus the second-order term
+/// when [`Weighting`] asks for it) and g = ρ' Jᵀĝ, with ĝ and Ĉ from [`cost_and_derivatives`].
 fn linearize_factor(
     entry: &FactorEntry,
     values: &Values,
@@ -257,26 +311,22 @@ fn linearize_factor(
         entry
             .factor
             .evaluate(values, e, Some(&mut Jacobians::new(jac, d, col_offsets)));
-        let chi2 = whiten(entry, e, oe);
-        let kernel = kernel_at(entry, chi2);
         let jac = DMatrixView::from_slice(jac, d, n);
         let mut oj = DMatrixViewMut::from_slice(oj, d, n);
-        match &entry.information {
-            Some(info) => oj.gemm(1.0, info, &jac, 0.0),
-            None => oj.copy_from(&jac),
-        }
-        let w = kernel.d1;
+        let chi2 = cost_and_derivatives(entry, e, oe, Some((jac, oj.as_view_mut())));
+        let cost = factor_cost(entry, chi2);
+        let w = cost.kernel.d1;
         let mut h = DMatrixViewMut::from_slice(h, n, n);
         h.gemm_tr(w, &jac, &oj, 0.0);
         let mut g = DVectorViewMut::from_slice(g, n);
-        // v = JᵀΩe first; the gradient is ρ'v and the second-order term is β vvᵀ.
+        // v = Jᵀĝ first; the gradient is ρ'v and the second-order term is 2ρ'' vvᵀ.
         g.gemv_tr(1.0, &jac, &DVectorView::from_slice(oe, d), 0.0);
         // The correction changes one whitened eigenvalue, along the residual, to ρ' + 2ρ''s; it is
         // applied only where that stays positive (see Weighting::SecondOrder).
-        if weighting == Weighting::SecondOrder && w + 2.0 * kernel.d2 * chi2 > 0.0 {
-            h.ger(2.0 * kernel.d2, &g, &g, 1.0);
+        if weighting == Weighting::SecondOrder && w + 2.0 * cost.kernel.d2 * chi2 > 0.0 {
+            h.ger(2.0 * cost.kernel.d2, &g, &g, 1.0);
         }
         g *= w;
-        FactorCost { chi2, kernel }
+        cost
     })
 }

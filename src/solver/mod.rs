@@ -3,15 +3,18 @@
 //! Every iteration linearises all factors at the current estimate, forms the normal equations
 //!
 //! ```text
-//!   b = Σ ρ'ₖ Jₖᵀ Ωₖ eₖ,     H = Σ Jₖᵀ Wₖ Jₖ,   Wₖ = ρ'ₖ Ωₖ
+//!   b = Σ ρ'ₖ Jₖᵀ ĝₖ,     H = Σ ρ'ₖ Jₖᵀ Ĉₖ Jₖ
 //! ```
 //!
-//! and solves (H + λD) δ = −b with a sparse Cholesky whose symbolic analysis is done once per
-//! solve; then x ← x ⊞ δ. Levenberg-Marquardt damps with Marquardt's D = diag(H) (kept at the
-//! largest value seen, as MINPACK does) by default, or with Levenberg's D = I ([`Damping`]); it
-//! accepts a step only if it lowers the true cost F = Σρ(s), and updates λ by
-//! Nielsen's rule: λ ← λ·max(1/3, 1 − (2r − 1)³) after a step with gain ratio r > 0, λ ← λ·ν and
-//! ν ← 2ν after a rejected one. A rejected step only refactorises; it never relinearises.
+//! (ĝ = Ωe and Ĉ = Ω for a Mahalanobis cost s = eᵀΩe; ĝ = ½∂L/∂z and Ĉ = ½C for a loss
+//! factor, C the loss's PSD curvature; [`Weighting::SecondOrder`] adds the kernel's curvature
+//! term) and solves (H + λD) δ = −b with a sparse Cholesky whose symbolic analysis is done once
+//! per solve, or a dense one for small problems ([`SolverOptions::linear_solver`]); then
+//! x ← x ⊞ δ. Levenberg-Marquardt damps with Marquardt's D = diag(H) (kept at the largest value
+//! seen, as MINPACK does) by default, or with Levenberg's D = I ([`Damping`]); it accepts a step
+//! only if it lowers the true cost F = Σρ(s), and updates λ by Nielsen's rule:
+//! λ ← λ·max(1/3, 1 − (2r − 1)³) after a step with gain ratio r > 0, λ ← λ·ν and ν ← 2ν after a
+//! rejected one. A rejected step only refactorises; it never relinearises.
 
 mod gnc;
 mod linearizer;
@@ -24,7 +27,7 @@ pub use summary::{IterationRecord, PhaseTimes, Summary, Termination, OUTLIER_WEI
 
 use std::time::{Duration, Instant};
 
-use crate::linear::{LinearSolverError, SparseCholesky};
+use crate::linear::{LinearSolverError, NormalSolver};
 use crate::problem::{Key, Problem, Values};
 pub use gnc::{solve_gnc, GncOptions, GncSurrogate};
 pub use linearizer::Linearizer;
@@ -81,7 +84,7 @@ impl Solver {
         observer: impl FnMut(&IterationRecord) + Send,
     ) -> Result<Summary, SolverError> {
         with_threads(self.options.threads, || {
-            let mut workspace = Workspace::new(problem, self.options.factor_threads)?;
+            let mut workspace = Workspace::new(problem, &self.options)?;
             Ok(self.solve_in(problem, &mut workspace, observer))
         })
     }
@@ -304,7 +307,7 @@ impl Solver {
 pub struct Workspace {
     /// Evaluation and assembly state.
     pub lin: Linearizer,
-    chol: SparseCholesky,
+    chol: NormalSolver,
     step: Vec<f64>,
     diag_saved: Vec<f64>,
     scale: Vec<f64>,
@@ -313,12 +316,12 @@ pub struct Workspace {
 }
 
 impl Workspace {
-    /// Analyses the structure of `problem` (variables, factors, fixed set); `factor_threads` as
-    /// in [`SolverOptions::factor_threads`].
-    pub fn new(problem: &Problem, factor_threads: Option<usize>) -> Result<Self, SolverError> {
+    /// Analyses the structure of `problem` (variables, factors, fixed set) for the linear solver
+    /// the options choose ([`SolverOptions::linear_solver`], [`SolverOptions::factor_threads`]).
+    pub fn new(problem: &Problem, options: &SolverOptions) -> Result<Self, SolverError> {
         let start = Instant::now();
         let lin = Linearizer::new(problem);
-        let chol = SparseCholesky::analyse(&lin.pattern, factor_threads)?;
+        let chol = NormalSolver::new(&lin.pattern, options.linear_solver, options.factor_threads)?;
         let n = lin.pattern.dim;
         Ok(Self {
             lin,
@@ -356,7 +359,7 @@ fn reject(lambda: f64, nu: f64) -> (f64, f64) {
 }
 
 /// trial = values ⊞ step, variable by variable; fixed variables are copied unchanged.
-fn retract_all(
+pub(crate) fn retract_all(
     values: &Values,
     var_block: &[Option<usize>],
     block_offsets: &[usize],

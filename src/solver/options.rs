@@ -1,5 +1,7 @@
 //! Solver settings with their documented defaults.
 
+use crate::linear::LinearSolverKind;
+
 /// The nonlinear least-squares algorithm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Algorithm {
@@ -64,6 +66,9 @@ pub struct SolverOptions {
     pub min_diagonal: f64,
     /// How robust kernels enter the normal equations (default [`Weighting::Irls`]).
     pub weighting: Weighting,
+    /// Factorisation of the normal equations (default [`LinearSolverKind::Auto`]: dense up to
+    /// [`crate::linear::DENSE_MAX_DIM`] unknowns, sparse above).
+    pub linear_solver: LinearSolverKind,
     /// Threads of the sparse factorisation: `None` decides by the factor's size (see
     /// [`crate::linear::SparseCholesky::analyse`]), `Some(1)` is sequential (default `None`).
     pub factor_threads: Option<usize>,
@@ -84,6 +89,7 @@ impl Default for SolverOptions {
             initial_lambda: 1e-5,
             min_diagonal: 1e-6,
             weighting: Weighting::default(),
+            linear_solver: LinearSolverKind::Auto,
             factor_threads: None,
             threads: None,
         }

@@ -241,7 +241,7 @@ fn solve_continuation(
         .map_err(|e| SolverError::Setup(format!("continuation kernel {kernel}: {e}")))?;
     with_threads(options.threads, || {
         let start = std::time::Instant::now();
-        let mut ws = Workspace::new(problem, options.factor_threads)?;
+        let mut ws = Workspace::new(problem, options)?;
         let last = kernels.len().saturating_sub(1);
         let mut result: Option<Summary> = None;
         let mut times = PhaseTimes::default();

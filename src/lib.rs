@@ -41,6 +41,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod autodiff;
 pub mod corrupt;
 pub mod eval;
 pub mod factor;
@@ -56,6 +57,7 @@ pub mod solver;
 
 /// The types most programs need.
 pub mod prelude {
+    pub use crate::autodiff::{AdScalar, AutoDiff, AutoDiffResidual};
     pub use crate::factor::{
         Between, BetweenError, BetweenSe2, BetweenSe3, Factor, PriorSe2, PriorSe3,
     };

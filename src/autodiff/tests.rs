@@ -274,3 +274,39 @@ fn new_rejects_wrong_sizes_and_unknown_variables() {
         }
     );
 }
+
+/// A residual that uses the operations the module documentation promises, on two Euclidean
+/// variables: functions, f64 constants on either side, value branches and nalgebra vectors.
+#[derive(Debug)]
+struct Elementary {
+    keys: [Key; 2],
+}
+
+impl AutoDiffResidual for Elementary {
+    fn keys(&self) -> &[Key] {
+        &self.keys
+    }
+
+    fn residual_dim(&self) -> usize {
+        4
+    }
+
+    fn residual<T: AdScalar>(&self, params: &[&[T]], residual: &mut [T]) {
+        let (a, b) = (params[0][0], params[0][1]);
+        let c = params[1][0];
+        let v = Vector2::new(a, c);
+        residual[0] = a.exp() * b.sin() + b.atan2(a) - c.sqrt() * 2.0;
+        residual[1] = T::from(3.0) * a.powi(3) + c.ln() + b.powf(T::from(2.5)) / 4.0;
+        residual[2] = if a.re() < 0.0 { -a } else { a.cos() } + v.norm();
+        residual[3] = (a * b - 1.5).tanh() + v.dot(&v);
+    }
+}
+
+#[test]
+fn elementary_functions_match_finite_differences() {
+    let mut v = Values::default();
+    let ab = v.insert(Euclidean(Vector2::new(0.4, 1.3)));
+    let c = v.insert(Euclidean(nalgebra::Vector1::new(2.2)));
+    let f = AutoDiff::<_, 3, 4>::new(Elementary { keys: [ab, c] }, &v).unwrap();
+    assert_jacobians_match(&f, &v, 1e-8);
+}

@@ -6,7 +6,7 @@ use num_dual::DualSVec64;
 use super::AutoDiffResidual;
 use crate::factor::{Factor, Jacobians};
 use crate::manifold::{LieGroup, Se2, Se3};
-use crate::problem::{Values, VariableKind};
+use crate::problem::{Key, Values, VariableKind};
 
 /// Why [`AutoDiff::new`] refused a residual.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -162,7 +162,7 @@ impl<R: AutoDiffResidual, const N: usize, const M: usize> AutoDiff<R, N, M> {
 }
 
 impl<R: AutoDiffResidual, const N: usize, const M: usize> Factor for AutoDiff<R, N, M> {
-    fn keys(&self) -> &[crate::problem::Key] {
+    fn keys(&self) -> &[Key] {
         self.residual.keys()
     }
 

@@ -41,6 +41,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod autodiff;
 pub mod corrupt;
 pub mod eval;
 pub mod factor;
@@ -57,6 +58,7 @@ pub mod solver;
 
 /// The types most programs need.
 pub mod prelude {
+    pub use crate::autodiff::{AdScalar, AutoDiff, AutoDiffResidual};
     pub use crate::factor::{
         Between, BetweenError, BetweenSe2, BetweenSe3, Factor, LinearModel, Prior, PriorSe2,
         PriorSe3,

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use nalgebra::DMatrix;
+use nalgebra::{DMatrix, DMatrixViewMut};
 
 use crate::factor::Factor;
 use crate::kernel::RobustKernel;
@@ -56,6 +56,24 @@ impl VariableKind {
                 for ((o, a), d) in out.iter_mut().zip(x).zip(delta) {
                     *o = a + d;
                 }
+            }
+        }
+    }
+
+    /// Writes ∂params(x ⊞ δ)/∂δ at δ = 0, a `params() × dof()` matrix, into `out`: what turns
+    /// a derivative with respect to stored parameters (as [`crate::autodiff`] computes it) into
+    /// the derivative with respect to a right perturbation that factors return. The identity
+    /// for [`VariableKind::Euclidean`]; see [`Se2::plus_jacobian`] and [`Se3::plus_jacobian`].
+    ///
+    /// # Panics
+    /// If `x` is shorter than `params()` or `out` is not `params() × dof()`.
+    pub fn plus_jacobian(self, x: &[f64], mut out: DMatrixViewMut<'_, f64>) {
+        match self {
+            VariableKind::Se2 => out.copy_from(&Se2::from_params(x).plus_jacobian()),
+            VariableKind::Se3 => out.copy_from(&Se3::from_params(x).plus_jacobian()),
+            VariableKind::Euclidean(n) => {
+                assert_eq!(out.shape(), (n, n), "plus Jacobian of {self:?}");
+                out.fill_with_identity();
             }
         }
     }
@@ -505,4 +523,81 @@ pub fn check_information(info: &DMatrix<f64>, dim: usize) -> Result<(), String> 
         return Err("information matrix is not positive definite".into());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifold::testing::{angle, rotation_vector};
+    use crate::manifold::{so3, Euclidean};
+    use nalgebra::{Vector3, Vector4};
+    use proptest::prelude::*;
+
+    /// Central differences of `kind.retract` at `x` along each tangent direction.
+    fn numeric_plus_jacobian(kind: VariableKind, x: &[f64]) -> DMatrix<f64> {
+        let h = 1e-6;
+        let mut jac = DMatrix::zeros(kind.params(), kind.dof());
+        let (mut plus, mut minus) = (vec![0.0; kind.params()], vec![0.0; kind.params()]);
+        for i in 0..kind.dof() {
+            let mut delta = vec![0.0; kind.dof()];
+            delta[i] = h;
+            kind.retract(x, &delta, &mut plus);
+            delta[i] = -h;
+            kind.retract(x, &delta, &mut minus);
+            for r in 0..kind.params() {
+                jac[(r, i)] = (plus[r] - minus[r]) / (2.0 * h);
+            }
+        }
+        jac
+    }
+
+    fn assert_plus_jacobian_matches(kind: VariableKind, x: &[f64]) {
+        let mut analytic = DMatrix::from_element(kind.params(), kind.dof(), f64::NAN);
+        kind.plus_jacobian(x, analytic.as_view_mut());
+        let numeric = numeric_plus_jacobian(kind, x);
+        let err = (&analytic - &numeric).amax();
+        assert!(
+            err < 1e-8,
+            "{kind:?} at {x:?}: error {err:e}\n{analytic}{numeric}"
+        );
+    }
+
+    fn params_of<G: Variable>(value: G) -> Vec<f64> {
+        let mut p = vec![0.0; G::PARAMS];
+        value.write_params(&mut p);
+        p
+    }
+
+    proptest! {
+        // Angles from `angle()` stay 1e-5 away from ±π, so the ±1e-6 steps never wrap θ.
+        #[test]
+        fn se2_plus_jacobian_matches_finite_differences(
+            x in -5.0..5.0f64, y in -5.0..5.0f64, theta in angle(),
+        ) {
+            assert_plus_jacobian_matches(VariableKind::Se2, &params_of(Se2::new(x, y, theta)));
+        }
+
+        #[test]
+        fn se3_plus_jacobian_matches_finite_differences(
+            t in prop::array::uniform3(-5.0..5.0f64),
+            omega in rotation_vector(angle()),
+            flip in any::<bool>(),
+        ) {
+            let mut p = params_of(Se3::from_parts(Vector3::from(t), so3::exp(&omega)));
+            if flip {
+                // −q is the same rotation; its parameters move the opposite way.
+                p[3..].iter_mut().for_each(|v| *v = -*v);
+            }
+            assert_plus_jacobian_matches(VariableKind::Se3, &p);
+        }
+    }
+
+    #[test]
+    fn euclidean_plus_jacobian_is_identity() {
+        let p = params_of(Euclidean(Vector4::new(1.0, -2.0, 3.0, 0.5)));
+        assert_plus_jacobian_matches(VariableKind::Euclidean(4), &p);
+        let mut out = DMatrix::zeros(4, 4);
+        VariableKind::Euclidean(4).plus_jacobian(&p, out.as_view_mut());
+        assert_eq!(out, DMatrix::identity(4, 4));
+    }
 }

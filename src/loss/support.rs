@@ -29,7 +29,7 @@ pub(crate) fn classes<'a>(
 
 /// Checks that `len` targets form whole samples of `group`.
 pub(crate) fn whole_samples(len: usize, group: usize) -> Result<usize, LossError> {
-    if len % group == 0 {
+    if len.is_multiple_of(group) {
         Ok(len / group)
     } else {
         Err(LossError::TargetCount {

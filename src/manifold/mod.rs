@@ -24,7 +24,7 @@
 mod euclidean;
 mod se2;
 mod se3;
-mod series;
+pub(crate) mod series;
 pub mod so3;
 #[cfg(test)]
 pub(crate) mod testing;

@@ -87,6 +87,20 @@ impl Se2 {
     pub fn transform_point(&self, p: &Vector2<f64>) -> Vector2<f64> {
         self.rotation_matrix() * p + self.translation
     }
+
+    /// Jacobian of the parameter vector `[x, y, θ]` of `self ⊞ δ` with
+    /// respect to `δ` at `δ = 0`, `[[R, 0], [0, 1]]`.
+    ///
+    /// It turns a derivative with respect to the stored parameters (as
+    /// automatic differentiation produces) into one with respect to the
+    /// tangent step: `∂e/∂δ = ∂e/∂params · plus_jacobian()`.
+    pub fn plus_jacobian(&self) -> Matrix3<f64> {
+        // Exp(ρ, φ) has translation V(φ)ρ, and V(0) = I; the angle just adds.
+        let mut jac = Matrix3::identity();
+        jac.fixed_view_mut::<2, 2>(0, 0)
+            .copy_from(&self.rotation_matrix());
+        jac
+    }
 }
 
 fn rotation(theta: f64) -> Matrix2<f64> {

@@ -1,6 +1,6 @@
 //! Rigid motions of space SE(3).
 
-use nalgebra::{Matrix3, Matrix6, Quaternion, UnitQuaternion, Vector3, Vector6};
+use nalgebra::{Matrix3, Matrix6, Quaternion, SMatrix, UnitQuaternion, Vector3, Vector6};
 
 use super::{series, so3, LieGroup};
 
@@ -60,6 +60,30 @@ impl Se3 {
     /// Applies the motion to a point: `R p + t`.
     pub fn transform_point(&self, p: &Vector3<f64>) -> Vector3<f64> {
         self.rotation * p + self.translation
+    }
+
+    /// Jacobian of the parameter vector `[x, y, z, qx, qy, qz, qw]` of
+    /// `self ⊞ δ` with respect to `δ = (ρ, ω)` at `δ = 0`, a 7×6 matrix.
+    ///
+    /// The translation rows are `[R, 0]`. The quaternion moves as
+    /// `q ⊗ Exp(ω) ≈ q ⊗ (1, ω/2)`, so its rows are `[0, ½ Q]` with `Q` the
+    /// left-multiplication matrix of `q` restricted to pure quaternions:
+    /// `½(w I + [v]×)` for the vector part `v` and `−½ vᵀ` for `w`.
+    ///
+    /// It turns a derivative with respect to the stored parameters (as
+    /// automatic differentiation produces) into one with respect to the
+    /// tangent step: `∂e/∂δ = ∂e/∂params · plus_jacobian()`.
+    pub fn plus_jacobian(&self) -> SMatrix<f64, 7, 6> {
+        let q = self.rotation.quaternion();
+        let v = q.imag();
+        let mut jac = SMatrix::<f64, 7, 6>::zeros();
+        jac.fixed_view_mut::<3, 3>(0, 0)
+            .copy_from(&self.rotation_matrix());
+        jac.fixed_view_mut::<3, 3>(3, 3)
+            .copy_from(&((Matrix3::identity() * q.w + so3::hat(&v)) * 0.5));
+        jac.fixed_view_mut::<1, 3>(6, 3)
+            .copy_from(&(v.transpose() * -0.5));
+        jac
     }
 }
 

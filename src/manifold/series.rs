@@ -19,7 +19,7 @@
 //! while `TERMS` series terms keep the truncation error below 1e-20.
 
 /// Below this θ² the series branch is used (θ < 0.5 rad).
-pub(super) const SERIES_THETA_SQ: f64 = 0.25;
+pub(crate) const SERIES_THETA_SQ: f64 = 0.25;
 
 /// Number of terms of every factorial series. For θ² ≤ 1/4 the first omitted
 /// term of the slowest one (`Σ (−θ²)^k/(2k)!`) is below 1e-21.
@@ -70,7 +70,7 @@ const Q_C3: [f64; TERMS] = {
 };
 /// Series of `1/θ² − cot(θ/2)/(2θ)` in θ²: `|B_{2n}|/(2n)!` for n = 1..=10
 /// (Bernoulli numbers). The terms shrink by ~θ²/(4π²) each.
-const JR_INV: [f64; TERMS] = [
+pub(crate) const JR_INV: [f64; TERMS] = [
     1.0 / 12.0,
     1.0 / 720.0,
     1.0 / 30_240.0,

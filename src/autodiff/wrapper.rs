@@ -170,6 +170,18 @@ impl<R: AutoDiffResidual, const N: usize, const M: usize> Factor for AutoDiff<R,
         M
     }
 
+    fn validate(&self, values: &Values) -> Result<(), String> {
+        let found: Vec<VariableKind> = self.keys().iter().map(|k| values.kind(*k)).collect();
+        if found == self.kinds {
+            Ok(())
+        } else {
+            Err(format!(
+                "the AutoDiff residual was built for variables {:?} but the problem's are {found:?}",
+                self.kinds
+            ))
+        }
+    }
+
     fn evaluate(&self, values: &Values, residual: &mut [f64], jacobians: Option<&mut Jacobians>) {
         self.debug_check_kinds(values);
         let Some(jac) = jacobians else {

@@ -10,6 +10,9 @@
 //!   definite, the inverse covariance) and a kernel ρₖ. Its Mahalanobis cost is sₖ = eₖᵀΩₖeₖ and
 //!   the objective is F(x) = Σₖ ρₖ(sₖ). With ρ(s) = s, F is **χ² = Σ eᵀΩe, exactly the number g2o
 //!   prints**; every χ² reported by rhopt is this sum (no factor ½).
+//! * **Loss factors.** A factor may instead feed a model's outputs z(x) to a supervised loss
+//!   ([`loss`], [`problem::Problem::add_loss`]); then its s is the loss value L(z, t), and F
+//!   and χ² include it unhalved, as PyTorch reports it.
 //! * **Kernel widths** δ are in units of the whitened residual √s ("standard deviations"); see
 //!   [`kernel`].
 //! * **Manifolds.** Variables are updated by right perturbations X ⊞ δ = X·Exp(δ); tangent

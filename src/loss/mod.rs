@@ -8,6 +8,13 @@
 //! b += Jᵀg,   H += JᵀCJ,   (H + λD) δ = −b
 //! ```
 //!
+//! In a [`Problem`](crate::problem::Problem), [`Problem::add_loss`](crate::problem::Problem::add_loss)
+//! pairs a model (any [`Factor`](crate::factor::Factor) whose "residual" is z, e.g.
+//! [`LinearModel`](crate::factor::LinearModel) or an [`AutoDiff`](crate::autodiff::AutoDiff)
+//! model) with a loss and its targets; the solver then minimises L beside every other factor.
+//! For objectives whose curvature here is only a surrogate (focal, Dice, IoU),
+//! [`Objective`](crate::objective::Objective) hands the same problem to argmin's L-BFGS.
+//!
 //! # Conventions
 //!
 //! * **Value.** L is what PyTorch returns for the same inputs and reduction (Keras for

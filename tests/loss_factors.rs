@@ -248,3 +248,49 @@ fn mismatched_models_and_targets_are_errors() {
     assert!(matches!(err, ProblemError::BadFactor { .. }), "{err}");
     assert!(problem.factors().is_empty());
 }
+
+#[test]
+fn a_kernel_on_a_loss_factor_acts_on_the_loss_value() {
+    // s = (x − tᵢ)² either as a Mahalanobis prior or as an MSE-sum loss on z = x: under the same
+    // Cauchy kernel, for both weightings, the two problems are the same objective and must
+    // reach the same point (one gross outlier at 40 among values near 1).
+    use rhopt::kernel::Cauchy;
+    use rhopt::solver::Weighting;
+    use std::sync::Arc;
+    let targets = [0.9, 1.1, 1.0, 1.2, 40.0];
+    let kernel: Arc<dyn RobustKernel> = Arc::new(Cauchy::new(0.5).unwrap());
+    for weighting in [Weighting::Irls, Weighting::SecondOrder] {
+        let options = SolverOptions {
+            weighting,
+            ..tight()
+        };
+        let mut priors = Problem::new();
+        let a = priors.add_variable(Euclidean::<1>::from([5.0]));
+        let mut losses = Problem::new();
+        let (b, _) = identity_model(&mut losses, 5.0);
+        for t in targets {
+            priors
+                .add_factor(
+                    Prior::<Euclidean<1>, 1>::new(a, Euclidean::from([t])),
+                    None,
+                    Some(kernel.clone()),
+                )
+                .unwrap();
+            let model = LinearModel::new(b, DMatrix::from_element(1, 1, 1.0));
+            let index = losses
+                .add_loss(model, MseLoss::new(Reduction::Sum), vec![t])
+                .unwrap();
+            losses.set_kernel(index, Some(kernel.clone()));
+        }
+        let sp = Solver::new(options.clone()).solve(&mut priors).unwrap();
+        let sl = Solver::new(options).solve(&mut losses).unwrap();
+        let (xa, xb) = (priors.values().params(a)[0], losses.values().params(b)[0]);
+        assert!((xa - xb).abs() < 1e-9, "{weighting:?}: {xa} vs {xb}");
+        assert!(
+            (sp.final_cost - sl.final_cost).abs() < 1e-12,
+            "{weighting:?}"
+        );
+        // The outlier is down-weighted: the estimate stays among the inliers.
+        assert!((0.9..1.2).contains(&xb), "{weighting:?}: {xb}");
+    }
+}

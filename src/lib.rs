@@ -45,6 +45,7 @@ pub mod autodiff;
 pub mod corrupt;
 pub mod eval;
 pub mod factor;
+pub mod fit;
 pub mod generate;
 pub mod io;
 pub mod kernel;

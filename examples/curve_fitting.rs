@@ -64,6 +64,9 @@ fn run() -> Result<(), String> {
         out!("{USAGE}");
         return Ok(());
     };
+    // Before any work, so a bad --out fails at once rather than after the table.
+    std::fs::create_dir_all(&args.out)
+        .map_err(|e| format!("cannot create {}: {e}", args.out.display()))?;
     let data_options = DataOptions {
         seed: args.seed,
         ..Default::default()
@@ -151,7 +154,6 @@ fn run() -> Result<(), String> {
         truth: Some(&truth_curve),
         curves: &curves,
     };
-    std::fs::create_dir_all(&args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
     let path = args.out.join("fit.svg");
     render_curve_fit(&view, &path).map_err(|e| e.to_string())?;
     out!("\npicture: {}", path.display());

@@ -48,6 +48,7 @@ pub mod autodiff;
 pub mod corrupt;
 pub mod eval;
 pub mod factor;
+pub mod fit;
 pub mod generate;
 pub mod io;
 pub mod kernel;

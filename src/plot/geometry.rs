@@ -123,6 +123,38 @@ impl Bounds {
     }
 }
 
+impl Bounds {
+    /// Axis ranges covering the box with `margin` (a fraction of each span)
+    /// free on every side, each axis scaled on its own: for plots whose axes
+    /// carry different quantities, such as y against x of a fitted curve.
+    ///
+    /// A degenerate axis (a single value, or a span lost in rounding next to
+    /// a huge value) is widened as [`Bounds::equal_aspect`] widens the box;
+    /// spans that overflow to infinity are an error.
+    pub(crate) fn padded(&self, margin: f64) -> Result<(Range<f64>, Range<f64>), PlotError> {
+        let axis = |lo: f64, hi: f64| {
+            let centre = 0.5 * lo + 0.5 * hi;
+            let floor = 1e-6 * centre.abs().max(1.0);
+            let span = if hi - lo < floor {
+                floor.max(1.0)
+            } else {
+                hi - lo
+            };
+            let half = 0.5 * span * (1.0 + 2.0 * margin);
+            let r = (centre - half)..(centre + half);
+            if r.start.is_finite() && r.end.is_finite() && r.start < r.end {
+                Ok(r)
+            } else {
+                Err(PlotError::NonFiniteRange)
+            }
+        };
+        Ok((
+            axis(self.min[0], self.max[0])?,
+            axis(self.min[1], self.max[1])?,
+        ))
+    }
+}
+
 /// Distance from `p` to the segment `a`–`b` (not the infinite line, so that
 /// a trajectory that doubles back on itself is not flattened away).
 fn segment_distance(p: [f64; 2], a: [f64; 2], b: [f64; 2]) -> f64 {
@@ -243,6 +275,26 @@ mod tests {
             wide.equal_aspect(100, 100, 0.05),
             Err(PlotError::NonFiniteRange)
         ));
+    }
+
+    #[test]
+    fn padded_scales_each_axis_on_its_own() {
+        let mut b = Bounds::empty();
+        b.include([0.0, 100.0]);
+        b.include([10.0, 300.0]);
+        let (x, y) = b.padded(0.05).unwrap();
+        assert!((x.start + 0.5).abs() < 1e-12 && (x.end - 10.5).abs() < 1e-12);
+        assert!((y.start - 90.0).abs() < 1e-12 && (y.end - 310.0).abs() < 1e-12);
+
+        let mut point = Bounds::empty();
+        point.include([3.0, 3.0]);
+        let (x, y) = point.padded(0.05).unwrap();
+        assert!(x.start < 3.0 && x.end > 3.0 && y.start < 3.0 && y.end > 3.0);
+
+        let mut wide = Bounds::empty();
+        wide.include([0.0, -1.7e308]);
+        wide.include([1.0, 1.7e308]);
+        assert!(matches!(wide.padded(0.05), Err(PlotError::NonFiniteRange)));
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! SVG figures of pose-graph estimates: a top view with its cost curve, and
-//! a grid comparing several estimates side by side.
+//! a grid comparing several estimates side by side; and of curve fits
+//! ([`render_curve_fit`]): samples, outliers and fitted curves.
 //!
 //! Everything is passed in as plain numbers ([`TopView`], [`LoopClosure`]),
 //! so this module does not depend on the rest of the crate.
@@ -27,8 +28,10 @@
 //! single point (or all points equal) is shown in a window of about a metre.
 #![warn(missing_docs)]
 
+mod curves;
 mod solution;
 
+pub use curves::{render_curve_fit, CurveFitView, FittedCurve};
 pub use solution::{positions, solution_drawing, SolutionDrawing};
 mod geometry;
 mod output;
@@ -109,6 +112,12 @@ pub enum PlotError {
     #[error("trajectory of {title:?} has no finite pose to plot")]
     EmptyTrajectory {
         /// Title of the offending view.
+        title: String,
+    },
+    /// [`render_curve_fit`] was given no finite point at all.
+    #[error("figure {title:?} has no finite point to plot")]
+    NothingToPlot {
+        /// Title of the offending figure.
         title: String,
     },
     /// [`render_comparison`] was given no view.

@@ -17,14 +17,14 @@ pub(crate) fn draw_err(e: impl std::fmt::Display) -> PlotError {
     PlotError::Draw(e.to_string())
 }
 
-const FONT: &str = "sans-serif";
+pub(crate) const FONT: &str = "sans-serif";
 /// Dark navy: the estimate is what the reader looks at first.
-const ESTIMATE: RGBColor = RGBColor(0x1F, 0x2D, 0x5C);
+pub(crate) const ESTIMATE: RGBColor = RGBColor(0x1F, 0x2D, 0x5C);
 /// Light orange: clearly another hue than the navy estimate and the red
 /// outliers, and light enough to sit underneath without hiding it.
-const REFERENCE: RGBColor = RGBColor(0xF4, 0xB0, 0x6A);
+pub(crate) const REFERENCE: RGBColor = RGBColor(0xF4, 0xB0, 0x6A);
 /// Loop closures are context, not content: thin, grey and translucent.
-const INLIER: RGBColor = RGBColor(0x70, 0x70, 0x70);
+pub(crate) const INLIER: RGBColor = RGBColor(0x70, 0x70, 0x70);
 const INLIER_ALPHA: f64 = 0.45;
 /// Judged outliers must pop out: saturated red, on top of everything.
 pub(crate) const OUTLIER: RGBColor = RGBColor(0xD6, 0x27, 0x28);
@@ -37,7 +37,7 @@ const MAX_DECADES: i32 = 300;
 fn estimate_style() -> ShapeStyle {
     ESTIMATE.stroke_width(2)
 }
-fn reference_style() -> ShapeStyle {
+pub(crate) fn reference_style() -> ShapeStyle {
     REFERENCE.stroke_width(4)
 }
 fn inlier_style() -> ShapeStyle {
@@ -108,20 +108,39 @@ impl LegendEntries {
 /// One row of legend entries (a short line sample and its name), centred
 /// in `area`. Drawn outside the charts so it can never cover data.
 pub(crate) fn draw_legend(area: &Area<'_>, entries: LegendEntries) -> Result<(), PlotError> {
+    let mut items = vec![("estimate", LegendSample::Line(estimate_style()))];
+    if entries.reference {
+        items.push(("reference", LegendSample::Line(reference_style())));
+    }
+    if entries.inliers {
+        items.push(("loop closure", LegendSample::Line(inlier_style())));
+    }
+    if entries.outliers {
+        items.push(("judged outlier", LegendSample::Line(outlier_style())));
+    }
+    draw_legend_row(area, &items)
+}
+
+/// What a legend entry shows in front of its label.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum LegendSample {
+    /// A short stretch of a line in this style.
+    Line(ShapeStyle),
+    /// A filled dot of this radius and colour, as scattered data are drawn.
+    Dot(u32, ShapeStyle),
+    /// A cross of this half-size and stroke.
+    Cross(u32, ShapeStyle),
+}
+
+/// One row of legend entries (a sample and its name), centred in `area`.
+pub(crate) fn draw_legend_row(
+    area: &Area<'_>,
+    items: &[(&str, LegendSample)],
+) -> Result<(), PlotError> {
     const SIZE: u32 = 15;
     const SAMPLE: i32 = 26;
     const GAP: i32 = 6;
     const SPACING: i32 = 28;
-    let mut items = vec![("estimate", estimate_style())];
-    if entries.reference {
-        items.push(("reference", reference_style()));
-    }
-    if entries.inliers {
-        items.push(("loop closure", inlier_style()));
-    }
-    if entries.outliers {
-        items.push(("judged outlier", outlier_style()));
-    }
     // The browser picks the font, so text widths are only estimates: about
     // 0.55 em per character for a sans-serif face (plotters' SVG text is
     // SIZE / 1.24 px high).
@@ -135,9 +154,16 @@ pub(crate) fn draw_legend(area: &Area<'_>, entries: LegendEntries) -> Result<(),
     let mut x = (w as i32 - total).max(0) / 2;
     let y = h as i32 / 2;
     let text = TextStyle::from((FONT, SIZE)).pos(Pos::new(HPos::Left, VPos::Center));
-    for (label, style) in items {
-        area.draw(&PathElement::new(vec![(x, y), (x + SAMPLE, y)], style))
-            .map_err(draw_err)?;
+    for &(label, sample) in items {
+        let centre = (x + SAMPLE / 2, y);
+        match sample {
+            LegendSample::Line(style) => {
+                area.draw(&PathElement::new(vec![(x, y), (x + SAMPLE, y)], style))
+            }
+            LegendSample::Dot(radius, style) => area.draw(&Circle::new(centre, radius, style)),
+            LegendSample::Cross(size, style) => area.draw(&Cross::new(centre, size, style)),
+        }
+        .map_err(draw_err)?;
         area.draw_text(label, &text, (x + SAMPLE + GAP, y))
             .map_err(draw_err)?;
         x += SAMPLE + GAP + text_width(label) + SPACING;
@@ -167,13 +193,14 @@ fn scientific(v: f64, digits: usize) -> String {
     }
 }
 
-/// Tick-label formatter for an axis spanning `span` metres: as many
+/// Tick-label formatter for an axis spanning `span` metres (or any other
+/// unit: the curve-fit figure labels plain numbers with it): as many
 /// decimals as the tick spacing needs (plotters puts about ten ticks on an
 /// axis) and no trailing zeros, so "30" rather than plotters' "30.0", and
 /// "0.25" where it matters. Spans of 100 km and more (not a robot's world,
 /// but garbage in must not give unreadable 300-digit labels) switch to
 /// scientific notation.
-fn metre_label(span: f64) -> impl Fn(&f64) -> String {
+pub(crate) fn metre_label(span: f64) -> impl Fn(&f64) -> String {
     let decimals = (1.0 - (span / 10.0).log10().floor()).clamp(0.0, 9.0) as usize;
     move |v| {
         if span >= 1e5 {

@@ -1,10 +1,7 @@
 //! Turning the SVG text into a small file, written all at once.
 
 use std::fmt::Write as _;
-use std::fs;
-use std::io::Write as _;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::PlotError;
 
@@ -81,44 +78,15 @@ fn parse_stroke(line: &str) -> Option<(&str, String)> {
     Some((style, format!("M{x1} {y1}L{x2} {y2}")))
 }
 
-/// Writes `contents` to `path` whole or not at all: into a fresh temporary
-/// file beside the target (same folder, hence same file system), flushed to
-/// disk, then renamed over the target. Readers never see half a figure, and
-/// on any error the temporary file is removed again.
+/// Writes `contents` to `path` whole or not at all, through the crate's one atomic writer
+/// ([`crate::io::write_atomically`]), with its error named as a plot error.
 pub(crate) fn write_atomically(path: &Path, contents: &str) -> Result<(), PlotError> {
-    // Several figures may be written at once (tests, parallel demos), so the
-    // temporary name carries the process id and a per-process counter.
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let io_err = |source| PlotError::Io {
-        path: path.to_owned(),
-        source,
-    };
-    let name = path
-        .file_name()
-        .ok_or_else(|| io_err(std::io::Error::other("path has no file name")))?;
-    let mut tmp_name = std::ffi::OsString::from(".");
-    tmp_name.push(name);
-    tmp_name.push(format!(
-        ".{}-{}.tmp",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
-    let tmp = path.with_file_name(tmp_name);
-
-    let result = fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&tmp)
-        .and_then(|mut file| {
-            file.write_all(contents.as_bytes())?;
-            file.sync_all()
-        })
-        .and_then(|()| fs::rename(&tmp, path));
-    if result.is_err() {
-        // Best effort: the temporary file may not even have been created.
-        let _ = fs::remove_file(&tmp);
-    }
-    result.map_err(io_err)
+    crate::io::write_atomically(path, |w| w.write_all(contents.as_bytes())).map_err(|source| {
+        PlotError::Io {
+            path: path.to_owned(),
+            source,
+        }
+    })
 }
 
 #[cfg(test)]

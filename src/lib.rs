@@ -48,6 +48,7 @@ pub mod factor;
 pub mod generate;
 pub mod io;
 pub mod kernel;
+pub mod learn;
 pub mod linear;
 pub mod loss;
 pub mod manifold;

@@ -47,7 +47,8 @@ mod synthetic;
 pub use lbfgs::{minimise_lbfgs, LbfgsOptions, LbfgsSummary};
 pub use metrics::{BinaryCounts, ConfusionMatrix};
 pub use model::{
-    centred_softmax_parameters, linear_link_model, predict, Batch, LinearLink, Link, ModelError,
+    add_weight_decay, centred_softmax_parameters, linear_link_model, predict, Batch, LinearLink,
+    Link, ModelError,
 };
 pub use synthetic::{
     blob_image, gaussian_classes, imbalanced_binary, BinaryOptions, BinarySet, BlobImage,

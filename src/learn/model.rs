@@ -4,8 +4,9 @@
 use nalgebra::{DMatrix, DMatrixView};
 
 use crate::autodiff::{AdScalar, AutoDiff, AutoDiffError, AutoDiffResidual};
-use crate::factor::{Factor, Jacobians};
-use crate::problem::{Key, Values, VariableKind};
+use crate::factor::{Factor, Jacobians, LinearModel};
+use crate::loss::{LossError, MseLoss, Reduction};
+use crate::problem::{Key, Problem, ProblemError, Values, VariableKind};
 
 /// What a [`LinearLink`] applies to its k linear scores sᶜ = wᶜ·f + bᶜ.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -106,8 +107,8 @@ fn sigmoid<T: AdScalar>(s: T) -> T {
     }
 }
 
-/// Why a [`Batch`] or a [`linear_link_model`] could not be built.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Why a [`Batch`], a [`linear_link_model`] or a learning problem could not be built.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ModelError {
     /// A batch needs at least one sample.
     #[error("a batch needs at least one sample")]
@@ -135,6 +136,12 @@ pub enum ModelError {
     /// [`AutoDiff::new`] refused the per-sample residual.
     #[error(transparent)]
     AutoDiff(#[from] AutoDiffError),
+    /// The problem refused a factor.
+    #[error(transparent)]
+    Problem(#[from] ProblemError),
+    /// A loss refused its parameters or targets.
+    #[error(transparent)]
+    Loss(#[from] LossError),
 }
 
 /// One factor whose output is the concatenation of the outputs of per-sample factors on the
@@ -334,4 +341,68 @@ pub fn centred_softmax_parameters(params: &[f64], classes: usize) -> Vec<f64> {
         .enumerate()
         .map(|(i, p)| p - mean[i % row])
         .collect()
+}
+
+/// Adds weight decay (an L2 penalty) on some entries of a Euclidean variable:
+/// `strength` · Σⱼ xⱼ² over the `penalised` indices, as one more factor of `problem` (an
+/// [`MseLoss`] with [`Reduction::Sum`] on the selected entries scaled by √strength, so the
+/// penalty is exactly quadratic and its curvature exact). Returns the factor's index.
+///
+/// Leave the biases out: they set where the decision boundary lies, not how sharp it is.
+///
+/// # Errors
+/// If `strength` is not finite and ≥ 0, an index is out of range, or `key` is not a
+/// Euclidean variable of the problem.
+///
+/// ```
+/// use rhopt::learn::add_weight_decay;
+/// use rhopt::prelude::*;
+/// let mut problem = Problem::new();
+/// let key = problem.add_variable(Euclidean::<3>::from([1.0, 2.0, 5.0]));
+/// add_weight_decay(&mut problem, key, &[0, 1], 0.5)?;
+/// // 0.5 · (1² + 2²); the bias (entry 2) is not penalised.
+/// let summary = Solver::new(SolverOptions::default()).solve(&mut problem)?;
+/// assert_eq!(summary.initial_cost, 2.5);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn add_weight_decay(
+    problem: &mut Problem,
+    key: Key,
+    penalised: &[usize],
+    strength: f64,
+) -> Result<usize, ModelError> {
+    if !(strength.is_finite() && strength >= 0.0) {
+        return Err(LossError::InvalidParameter {
+            name: "strength",
+            requirement: "finite and ≥ 0",
+        }
+        .into());
+    }
+    let params = match (key.0 < problem.values().len()).then(|| problem.values().kind(key)) {
+        Some(VariableKind::Euclidean(n)) => n,
+        kind => {
+            return Err(ProblemError::BadFactor {
+                factor: problem.factors().len(),
+                reason: format!("weight decay needs a Euclidean variable, not {kind:?}"),
+            }
+            .into())
+        }
+    };
+    if let Some(j) = penalised.iter().find(|j| **j >= params) {
+        return Err(ProblemError::BadFactor {
+            factor: problem.factors().len(),
+            reason: format!("weight decay on entry {j} of a variable of {params}"),
+        }
+        .into());
+    }
+    let mut design = DMatrix::zeros(penalised.len(), params);
+    for (row, j) in penalised.iter().enumerate() {
+        design[(row, *j)] = strength.sqrt();
+    }
+    let targets = vec![0.0; penalised.len()];
+    Ok(problem.add_loss(
+        LinearModel::new(key, design),
+        MseLoss::new(Reduction::Sum),
+        targets,
+    )?)
 }

@@ -1,9 +1,15 @@
 //! Seeded synthetic data sets: an imbalanced binary set, Gaussian classes, and a noisy image with
 //! a small foreground blob. The same seed gives the same data on every platform.
 
+use std::sync::Arc;
+
 use nalgebra::DMatrix;
 
+use super::model::{add_weight_decay, linear_link_model, Link, ModelError};
 use crate::generate::Rng;
+use crate::loss::{Loss, LossCost, TargetData};
+use crate::manifold::Euclidean;
+use crate::problem::{Key, Problem};
 
 /// Samples with 2 features and 0/1 labels.
 #[derive(Clone, Debug, PartialEq)]
@@ -196,6 +202,35 @@ impl BlobImage {
                 smoothed[i]
             }
         })
+    }
+
+    /// The segmentation problem of the `segmentation` example: per-pixel logistic regression
+    /// p = σ(w_I·I + w_S·S + b) on the [`features`](Self::features), its 3 parameters
+    /// (w_I, w_S, b) starting at zero, with `loss` comparing p with the mask and
+    /// `weight_decay`·(w_I² + w_S²) added (see [`add_weight_decay`]; 0 adds nothing).
+    ///
+    /// Overlap losses need the decay to have a minimiser: they keep improving as ‖w‖ grows and
+    /// p hardens towards a 0/1 mask.
+    ///
+    /// # Errors
+    /// If `loss` refuses the mask as targets (e.g. a per-sample loss whose sample length does
+    /// not divide the pixel count) or the decay is negative.
+    pub fn segmentation_problem(
+        &self,
+        loss: Arc<dyn Loss>,
+        weight_decay: f64,
+    ) -> Result<(Problem, Key), ModelError> {
+        let mut problem = Problem::new();
+        let key = problem.add_variable(Euclidean::<3>::zeros());
+        let model =
+            linear_link_model::<3, 1>(key, &self.features(), Link::Sigmoid, problem.values())?;
+        let cost = LossCost::new(loss, TargetData::Values(self.mask.clone()))?;
+        problem.add_loss_cost(Arc::new(model), Arc::new(cost))?;
+        // A negative or NaN decay is refused by add_weight_decay.
+        if weight_decay != 0.0 {
+            add_weight_decay(&mut problem, key, &[0, 1], weight_decay)?;
+        }
+        Ok((problem, key))
     }
 
     /// Fraction of foreground pixels.

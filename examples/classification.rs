@@ -13,13 +13,25 @@
 //! recall and F1 and the balanced accuracy are what tell the losses apart; plain accuracy
 //! rewards ignoring it.
 //!
+//! The focal loss by itself barely moves the boundary here: (1 − p_t)^γ down-weights the easy
+//! samples of both classes, and the model is the right one for the data, so BCE and focal γ = 2
+//! find nearly the same line. What raises the minority recall is weighting the classes: `pos_weight`,
+//! or the focal α = 0.75 (torchvision's default α = 0.25 weights the *majority* up and halves
+//! the recall). LM needs more iterations on focal losses than on BCE: their curvature holds the
+//! focal factor fixed (see `rhopt::loss`), so each step is a weighted-BCE step.
+//!
 //! **Multiclass.** Softmax regression on four overlapping Gaussian classes (50/25/15/10 %), with
 //! the same maximum-likelihood objective written three ways: cross-entropy on logits (PyTorch
 //! `CrossEntropyLoss`, the reference), NLL on a model that outputs log-softmax, and Keras's
 //! sparse categorical cross-entropy on a model that outputs softmax probabilities. The last two
-//! models are differentiated by `rhopt::autodiff`. All three must reach the same loss, the same
-//! parameters (up to the softmax's invariance, see `centred_softmax_parameters`) and the same
-//! predictions; the example prints the differences and fails if they exceed 10⁻⁶.
+//! models are differentiated by `rhopt::autodiff`. Each is solved by LM and by argmin's L-BFGS
+//! (iterations, and in brackets the evaluations of F and ∇F). The fits must reach the same loss
+//! and held-out probabilities to 10⁻⁶ and the same parameters, up to the softmax's invariance
+//! (see `centred_softmax_parameters`), to 10⁻⁵: the minimum is flat, and a solver that stops
+//! when the loss no longer changes in its 15th digit leaves the parameters uncertain by
+//! √(ε·L/λ_min) ≈ 10⁻⁶. The example fails otherwise. NLL is the exception with LM: its
+//! curvature is zero, so LM runs damped gradient descent and stops (or runs out of iterations)
+//! short of the optimum; that row is shown but not held to the tolerance.
 
 use std::error::Error;
 use std::sync::Arc;
@@ -55,9 +67,10 @@ const TEST: usize = 20_000;
 /// compile time.
 const CLASSES: usize = 4;
 const SOFTMAX_PARAMS: usize = CLASSES * 3;
-/// Largest difference allowed between the three softmax fits (loss, centred parameters,
-/// held-out probabilities).
+/// Largest difference allowed between the softmax fits in loss and held-out probabilities, and
+/// in centred parameters (see the module docs).
 const AGREEMENT: f64 = 1e-6;
+const PARAMETER_AGREEMENT: f64 = 1e-5;
 const NLL: &str = "NLL on log-softmax";
 
 fn parse_args() -> std::result::Result<u64, String> {
@@ -348,37 +361,35 @@ fn multiclass(seed: u64) -> Result<()> {
         out!("{note}");
     }
 
-    out!("\nAgreement with cross-entropy on logits solved by LM (must be ≤ {AGREEMENT:e}, † excepted):\n");
+    out!("\nAgreement with cross-entropy on logits solved by LM (loss and p within {AGREEMENT:e}, centred parameters within {PARAMETER_AGREEMENT:e}, † excepted):\n");
     out!("| loss | solver | \\|ΔL\\| | max \\|Δ centred parameter\\| | max \\|Δp\\| held-out |");
     out!("|---|---|---|---|---|");
     let reference = &runs[0].2;
     let centred = centred_softmax_parameters(&reference.params, k);
-    let mut worst: f64 = 0.0;
+    let mut failures = Vec::new();
     for ((name, method, run), p) in runs.iter().zip(&probabilities).skip(1) {
         let d_loss = (run.loss - reference.loss).abs();
         let d_params = max_abs_diff(&centred_softmax_parameters(&run.params, k), &centred);
         let d_p = max_abs_diff(p, &probabilities[0]);
         // NLL's curvature is zero, so LM's normal equations hold nothing but its damping: it
-        // runs damped gradient descent, whose decrease per step gets tiny before the
-        // parameters are within 10⁻⁶, and its stopping test fires there.
+        // runs damped gradient descent, whose decrease per step gets tiny long before the
+        // parameters are within 10⁻⁵, and its stopping test fires there.
         let first_order = *name == NLL && *method == Method::Lm;
-        let mark = if first_order || run.failure.is_some() {
-            " †"
-        } else {
-            ""
-        };
+        let exempt = first_order || run.failure.is_some();
+        let mark = if exempt { " †" } else { "" };
         out!(
             "| {name} | {}{mark} | {d_loss:.1e} | {d_params:.1e} | {d_p:.1e} |",
             method.name()
         );
-        if mark.is_empty() {
-            worst = worst.max(d_loss).max(d_params).max(d_p);
+        if !exempt && (d_loss.max(d_p) > AGREEMENT || d_params > PARAMETER_AGREEMENT) {
+            failures.push(format!("{name} by {}", method.name()));
         }
     }
-    out!("\n† NLL has zero curvature: LM on it is damped gradient descent and stops early; L-BFGS");
-    out!("  builds curvature from gradients and reaches the optimum.");
-    if worst > AGREEMENT {
-        return Err(format!("the softmax fits differ by {worst:e} > {AGREEMENT:e}").into());
+    out!("\n† NLL has zero curvature: LM on it is damped gradient descent and stops short of the");
+    out!("  optimum. L-BFGS builds its curvature from gradients and gets there.");
+    if !failures.is_empty() {
+        let which = failures.join(", ");
+        return Err(format!("fits disagree with cross-entropy on logits: {which}").into());
     }
     Ok(())
 }

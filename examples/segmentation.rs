@@ -6,7 +6,7 @@
 //! cargo run --release --example segmentation [-- --seed S] [--weight-decay D] [--out DIR]
 //! ```
 //!
-//! **Data.** A 32 × 32 image with one elliptic blob covering about 4–10 % of the pixels,
+//! **Data.** A 32 × 32 image with one elliptic blob covering 3–13 % of the pixels,
 //! intensity 1 on it and 0 elsewhere plus Gaussian noise of σ = 0.8, and its ground-truth
 //! mask (`rhopt::learn::blob_image`). A second image drawn with the next seed is held out.
 //!

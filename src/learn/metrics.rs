@@ -198,11 +198,70 @@ impl ConfusionMatrix {
         }
     }
 
-    /// Unweighted mean of the per-class F1 scores (macro F1).
+    /// Unweighted mean of the per-class F1 scores (macro F1) over the classes that are present
+    /// or predicted, as scikit-learn's `f1_score(average='macro')` (0 if there are none).
     pub fn macro_f1(&self) -> f64 {
-        (0..self.classes)
-            .map(|c| self.one_vs_rest(c).f1())
-            .sum::<f64>()
-            / self.classes.max(1) as f64
+        let scores: Vec<f64> = (0..self.classes)
+            .map(|c| self.one_vs_rest(c))
+            .filter(|b| b.true_positives + b.false_positives + b.false_negatives > 0)
+            .map(|b| b.f1())
+            .collect();
+        if scores.is_empty() {
+            0.0
+        } else {
+            scores.iter().sum::<f64>() / scores.len() as f64
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn binary_metrics_by_hand() {
+        let c = BinaryCounts {
+            true_positives: 6,
+            false_positives: 2,
+            true_negatives: 88,
+            false_negatives: 4,
+        };
+        assert_eq!(c.total(), 100);
+        assert_eq!(c.accuracy(), 0.94);
+        assert_eq!(c.precision(), 0.75);
+        assert_eq!(c.recall(), 0.6);
+        assert_eq!(c.specificity(), 88.0 / 90.0);
+        assert_eq!(c.balanced_accuracy(), 0.5 * (0.6 + 88.0 / 90.0));
+        assert_eq!(c.f1(), 12.0 / 18.0);
+        assert_eq!(c.iou(), 0.5);
+        // Dice and IoU of the same prediction: D = 2J/(1 + J).
+        assert!((c.f1() - 2.0 * c.iou() / (1.0 + c.iou())).abs() < 1e-15);
+    }
+
+    #[test]
+    fn empty_denominators() {
+        let nothing = BinaryCounts::from_pairs([(false, false), (false, false)]);
+        assert_eq!((nothing.precision(), nothing.recall()), (0.0, 0.0));
+        assert_eq!(
+            (nothing.f1(), nothing.iou(), nothing.accuracy()),
+            (1.0, 1.0, 1.0)
+        );
+        assert_eq!(BinaryCounts::default().accuracy(), 0.0);
+    }
+
+    #[test]
+    fn confusion_matrix_by_hand() {
+        // (predicted, actual): class 0 always right, class 1 half right, class 2 never seen.
+        let m = ConfusionMatrix::from_pairs(3, [(0, 0), (0, 0), (1, 1), (0, 1), (1, 0)]);
+        assert_eq!(m.count(1, 0), 1);
+        assert_eq!(m.accuracy(), 0.6);
+        // Recall 2/3 for class 0 and 1/2 for class 1; class 2 does not occur.
+        assert!((m.balanced_accuracy() - (2.0 / 3.0 + 0.5) / 2.0).abs() < 1e-15);
+        let class1 = m.one_vs_rest(1);
+        assert_eq!((class1.true_positives, class1.false_positives), (1, 1));
+        assert_eq!((class1.false_negatives, class1.true_negatives), (1, 2));
+        // F1: class 0 2·2/(4 + 1 + 1) = 2/3, class 1 1/2; class 2, never predicted nor seen,
+        // does not count.
+        assert!((m.macro_f1() - (2.0 / 3.0 + 0.5) / 2.0).abs() < 1e-15);
     }
 }

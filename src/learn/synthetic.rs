@@ -253,7 +253,8 @@ pub struct BlobOptions {
 }
 
 impl Default for BlobOptions {
-    /// 32 × 32 pixels, semi-axes of 10–20 % of the side (a blob of about 4–10 % of the pixels),
+    /// 32 × 32 pixels, semi-axes of 10–20 % of the side (a blob covering πab/32², 3–13 % of the
+    /// pixels, most often 5–10 %),
     /// noise 0.8 (so single pixels are unreliable and the smoothed intensity matters).
     fn default() -> Self {
         Self {
@@ -304,5 +305,60 @@ pub fn blob_image(options: &BlobOptions) -> BlobImage {
         size: options.size,
         intensity,
         mask,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blobs_are_small_and_inside_the_image() {
+        for seed in 1..=200 {
+            let image = blob_image(&BlobOptions {
+                seed,
+                ..BlobOptions::default()
+            });
+            let f = image.foreground_fraction();
+            assert!((0.03..=0.13).contains(&f), "seed {seed}: {f}");
+            let n = image.size;
+            let border = (0..n).flat_map(|i| [i, (n - 1) * n + i, i * n, i * n + n - 1]);
+            assert!(
+                border.map(|i| image.mask[i]).all(|m| m == 0.0),
+                "seed {seed}"
+            );
+        }
+    }
+
+    #[test]
+    fn smoothing_averages_the_neighbourhood() {
+        let image = BlobImage {
+            size: 3,
+            intensity: (0..9).map(f64::from).collect(),
+            mask: vec![0.0; 9],
+        };
+        let s = image.smoothed();
+        // Corner: mean of 0, 1, 3, 4; centre: mean of all nine.
+        assert_eq!(s[0], 2.0);
+        assert_eq!(s[4], 4.0);
+        assert_eq!(image.features().column(1).as_slice(), s.as_slice());
+    }
+
+    #[test]
+    fn class_frequencies_are_as_asked() {
+        let binary = imbalanced_binary(&BinaryOptions {
+            samples: 100_000,
+            ..BinaryOptions::default()
+        });
+        let fraction = binary.positives() as f64 / 100_000.0;
+        assert!((fraction - 0.08).abs() < 0.003, "{fraction}");
+        let classes = gaussian_classes(&ClassOptions {
+            samples: 100_000,
+            ..ClassOptions::default()
+        });
+        for (c, expected) in [0.5, 0.25, 0.15, 0.1].into_iter().enumerate() {
+            let found = classes.labels.iter().filter(|l| **l == c as i64).count() as f64;
+            assert!((found / 100_000.0 - expected).abs() < 0.005, "class {c}");
+        }
     }
 }

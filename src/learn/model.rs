@@ -42,7 +42,9 @@ pub struct LinearLink {
 
 impl LinearLink {
     /// One sample with `features` (d values) and `outputs` ≥ 1 scores, for the variable `key`
-    /// of `outputs · (d + 1)` entries.
+    /// of `outputs · (d + 1)` entries ([`parameter_count`](Self::parameter_count)).
+    /// [`linear_link_model`] checks that count; [`AutoDiff::new`] alone only checks that its
+    /// `N` is the variable's size, and evaluating a sample whose variable is too short panics.
     pub fn new(key: Key, features: Vec<f64>, outputs: usize, link: Link) -> Self {
         Self {
             key: [key],

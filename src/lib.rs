@@ -52,6 +52,7 @@ pub mod fit;
 pub mod generate;
 pub mod io;
 pub mod kernel;
+pub mod learn;
 pub mod linear;
 pub mod loss;
 pub mod manifold;

@@ -35,13 +35,12 @@
 
 use std::error::Error;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rhopt::factor::LinearModel;
 use rhopt::learn::{
-    centred_softmax_parameters, gaussian_classes, imbalanced_binary, linear_link_model,
-    minimise_lbfgs, predict, BinaryCounts, BinaryOptions, ClassOptions, ConfusionMatrix,
-    LbfgsOptions, Link,
+    centred_softmax_parameters, gaussian_classes, imbalanced_binary, linear_link_model, minimise,
+    predict, BinaryCounts, BinaryOptions, ClassOptions, ConfusionMatrix, Link, Method,
 };
 use rhopt::loss::{
     BceLoss, BceWithLogitsLoss, CrossEntropyLoss, LossCost, NllLoss, SigmoidFocalLoss,
@@ -102,24 +101,6 @@ fn tight() -> SolverOptions {
     }
 }
 
-/// How a fit is solved.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Method {
-    /// rhopt's Levenberg-Marquardt.
-    Lm,
-    /// argmin's L-BFGS on the problem's `Objective`.
-    Lbfgs,
-}
-
-impl Method {
-    fn name(self) -> &'static str {
-        match self {
-            Method::Lm => "LM",
-            Method::Lbfgs => "L-BFGS",
-        }
-    }
-}
-
 /// One solved fit.
 struct Fit {
     loss: f64,
@@ -143,28 +124,12 @@ fn fit(
     let key = problem.add_variable_params(VariableKind::Euclidean(n), &vec![0.0; n]);
     let model = model(key, problem.values())?;
     problem.add_loss_cost(model, Arc::new(LossCost::new(loss, targets)?))?;
-    let start = Instant::now();
-    let (loss, iterations, failure) = match method {
-        Method::Lm => {
-            let s = Solver::new(tight()).solve(&mut problem)?;
-            let failure = (!s.converged()).then(|| s.termination.to_string());
-            (s.final_cost, s.iterations.to_string(), failure)
-        }
-        Method::Lbfgs => {
-            let s = minimise_lbfgs(&mut problem, &LbfgsOptions::default())?;
-            let failure = (!s.converged).then(|| s.termination.clone());
-            let iterations = format!(
-                "{} ({}+{})",
-                s.iterations, s.cost_evaluations, s.gradient_evaluations
-            );
-            (s.final_cost, iterations, failure)
-        }
-    };
+    let run = minimise(&mut problem, method, &tight())?;
     Ok(Fit {
-        loss,
-        iterations,
-        time: start.elapsed(),
-        failure,
+        loss: run.final_cost,
+        iterations: run.iterations,
+        time: run.time,
+        failure: run.failure,
         params: problem.values().params(key).to_vec(),
     })
 }
@@ -247,9 +212,9 @@ fn binary(seed: u64) -> Result<()> {
     .map(|(name, loss, on_probabilities)| {
         let targets = TargetData::Values(train.labels.clone());
         let run = if on_probabilities {
-            fit(Method::Lm, 3, sigmoid, loss, targets)
+            fit(Method::LevenbergMarquardt, 3, sigmoid, loss, targets)
         } else {
-            fit(Method::Lm, 3, logits, loss, targets)
+            fit(Method::LevenbergMarquardt, 3, logits, loss, targets)
         };
         (name, run)
     })
@@ -304,7 +269,7 @@ fn multiclass(seed: u64) -> Result<()> {
     let targets = || TargetData::Classes(train.labels.clone());
     let mean = Reduction::Mean;
     let mut runs = Vec::new();
-    for method in [Method::Lm, Method::Lbfgs] {
+    for method in [Method::LevenbergMarquardt, Method::Lbfgs] {
         let logits = |key, _: &Values| -> Result<Arc<dyn Factor>> {
             Ok(Arc::new(LinearModel::multiclass(key, &train.features, k)))
         };
@@ -374,7 +339,7 @@ fn multiclass(seed: u64) -> Result<()> {
         // NLL's curvature is zero, so LM's normal equations hold nothing but its damping: it
         // runs damped gradient descent, whose decrease per step gets tiny long before the
         // parameters are within 10⁻⁵, and its stopping test fires there.
-        let first_order = *name == NLL && *method == Method::Lm;
+        let first_order = *name == NLL && *method == Method::LevenbergMarquardt;
         let exempt = first_order || run.failure.is_some();
         let mark = if exempt { " †" } else { "" };
         out!(

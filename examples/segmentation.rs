@@ -39,12 +39,12 @@
 use std::error::Error;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use plotters::prelude::*;
 use rhopt::io::write_atomically;
 use rhopt::learn::{
-    blob_image, minimise_lbfgs, predict, BinaryCounts, BlobImage, BlobOptions, LbfgsOptions, Link,
+    blob_image, minimise, predict, BinaryCounts, BlobImage, BlobOptions, Link, Method,
 };
 use rhopt::loss::{BceLoss, SoftDiceLoss, SoftIouLoss};
 use rhopt::prelude::*;
@@ -104,12 +104,6 @@ fn parse_args() -> std::result::Result<Args, String> {
     Ok(args)
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Method {
-    Lm,
-    Lbfgs,
-}
-
 /// One solved fit.
 struct Fit {
     loss: f64,
@@ -120,36 +114,25 @@ struct Fit {
     params: Vec<f64>,
 }
 
+/// LM run to the optimum rather than to the default 1e-6 relative decrease, so that it can be
+/// compared with L-BFGS.
+fn lm_options() -> SolverOptions {
+    SolverOptions {
+        function_tolerance: 1e-12,
+        parameter_tolerance: 1e-12,
+        max_iterations: 500,
+        ..SolverOptions::default()
+    }
+}
+
 fn fit(image: &BlobImage, loss: Arc<dyn Loss>, weight_decay: f64, method: Method) -> Result<Fit> {
     let (mut problem, key) = image.segmentation_problem(loss, weight_decay)?;
-    let start = Instant::now();
-    let (loss, iterations, failure) = match method {
-        Method::Lm => {
-            let options = SolverOptions {
-                function_tolerance: 1e-12,
-                parameter_tolerance: 1e-12,
-                max_iterations: 500,
-                ..SolverOptions::default()
-            };
-            let s = Solver::new(options).solve(&mut problem)?;
-            let failure = (!s.converged()).then(|| s.termination.to_string());
-            (s.final_cost, s.iterations.to_string(), failure)
-        }
-        Method::Lbfgs => {
-            let s = minimise_lbfgs(&mut problem, &LbfgsOptions::default())?;
-            let failure = (!s.converged).then(|| s.termination.clone());
-            let iterations = format!(
-                "{} ({}+{})",
-                s.iterations, s.cost_evaluations, s.gradient_evaluations
-            );
-            (s.final_cost, iterations, failure)
-        }
-    };
+    let run = minimise(&mut problem, method, &lm_options())?;
     Ok(Fit {
-        loss,
-        iterations,
-        time: start.elapsed(),
-        failure,
+        loss: run.final_cost,
+        iterations: run.iterations,
+        time: run.time,
+        failure: run.failure,
         params: problem.values().params(key).to_vec(),
     })
 }
@@ -186,10 +169,10 @@ fn run(args: &Args) -> Result<()> {
     let mut notes = Vec::new();
     let mut best: Vec<(&str, f64, f64, Vec<f64>)> = Vec::new();
     for (name, loss) in &losses {
-        for method in [Method::Lm, Method::Lbfgs] {
+        for method in [Method::LevenbergMarquardt, Method::Lbfgs] {
             let run = fit(&image, loss.clone(), args.weight_decay, method)
                 .map_err(|e| format!("{name}: {e}"))?;
-            let solver = if method == Method::Lm { "LM" } else { "L-BFGS" };
+            let solver = method.name();
             let p = predict(&image.features(), &run.params, 1, Link::Sigmoid);
             let c = BinaryCounts::from_probabilities(&p, &image.mask, 0.5);
             let p_held = predict(&held_out.features(), &run.params, 1, Link::Sigmoid);

@@ -9,6 +9,7 @@ use argmin::solver::quasinewton::LBFGS;
 
 use crate::objective::Objective;
 use crate::problem::Problem;
+use crate::solver::{Solver, SolverOptions};
 
 /// Settings of [`minimise_lbfgs`].
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -125,4 +126,84 @@ pub fn minimise_lbfgs(
     };
     objective.apply(&best, problem);
     Ok(summary)
+}
+
+/// Which minimiser runs a fit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    /// rhopt's Levenberg-Marquardt.
+    LevenbergMarquardt,
+    /// argmin's L-BFGS on the problem's [`Objective`] ([`minimise_lbfgs`]).
+    Lbfgs,
+}
+
+impl Method {
+    /// A short name for tables: `"LM"` or `"L-BFGS"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::LevenbergMarquardt => "LM",
+            Method::Lbfgs => "L-BFGS",
+        }
+    }
+}
+
+/// Why [`minimise`] failed.
+#[derive(Debug, thiserror::Error)]
+pub enum MinimiseError {
+    /// rhopt's solver refused the problem.
+    #[error("{0}")]
+    Solver(#[from] crate::solver::SolverError),
+    /// argmin failed (e.g. a line search found no step).
+    #[error("{0}")]
+    Lbfgs(#[from] argmin::core::Error),
+}
+
+/// What [`minimise`] reports, whichever method ran.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Minimised {
+    /// F at the end (written to the problem).
+    pub final_cost: f64,
+    /// Iterations; for L-BFGS followed by the evaluations of F and ∇F its line searches made,
+    /// as `"43 (48+91)"`.
+    pub iterations: String,
+    /// Wall time.
+    pub time: Duration,
+    /// Why it stopped, when it did not converge.
+    pub failure: Option<String>,
+}
+
+/// Minimises the objective of `problem` from its current values with `method` (LM with
+/// `lm_options`, or L-BFGS with [`LbfgsOptions::default`]) and leaves the result in `problem`:
+/// one entry point so that the two methods are compared on equal terms.
+///
+/// # Errors
+/// The solver's or argmin's errors.
+pub fn minimise(
+    problem: &mut Problem,
+    method: Method,
+    lm_options: &SolverOptions,
+) -> Result<Minimised, MinimiseError> {
+    match method {
+        Method::LevenbergMarquardt => {
+            let s = Solver::new(lm_options.clone()).solve(problem)?;
+            Ok(Minimised {
+                final_cost: s.final_cost,
+                iterations: s.iterations.to_string(),
+                time: s.times.total,
+                failure: (!s.converged()).then(|| s.termination.to_string()),
+            })
+        }
+        Method::Lbfgs => {
+            let s = minimise_lbfgs(problem, &LbfgsOptions::default())?;
+            Ok(Minimised {
+                final_cost: s.final_cost,
+                iterations: format!(
+                    "{} ({}+{})",
+                    s.iterations, s.cost_evaluations, s.gradient_evaluations
+                ),
+                time: s.time,
+                failure: (!s.converged).then_some(s.termination),
+            })
+        }
+    }
 }

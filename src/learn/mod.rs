@@ -44,7 +44,9 @@ mod model;
 mod synthetic;
 
 #[cfg(feature = "argmin")]
-pub use lbfgs::{minimise_lbfgs, LbfgsOptions, LbfgsSummary};
+pub use lbfgs::{
+    minimise, minimise_lbfgs, LbfgsOptions, LbfgsSummary, Method, MinimiseError, Minimised,
+};
 pub use metrics::{BinaryCounts, ConfusionMatrix};
 pub use model::{
     add_weight_decay, centred_softmax_parameters, linear_link_model, predict, Batch, LinearLink,

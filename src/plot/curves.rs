@@ -7,8 +7,8 @@ use plotters::prelude::*;
 
 use super::geometry::{is_finite, simplify, Bounds, MAX_POINTS};
 use super::panels::{
-    caption, chart_builder, draw_err, draw_legend_row, metre_label, plot_size, reference_style,
-    Area, LegendSample, FONT, INLIER, OUTLIER,
+    caption, cartesian_chart, draw_err, draw_legend_row, plot_size, reference_style, Area,
+    LegendSample, INLIER, OUTLIER,
 };
 use super::{render, PlotError, LEGEND_HEIGHT};
 
@@ -179,25 +179,7 @@ fn draw_chart(
             .map(|p| (p[0] / scale[0], p[1] / scale[1]))
             .collect()
     };
-    let (x_label, y_label) = (
-        metre_label(xr.end - xr.start),
-        metre_label(yr.end - yr.start),
-    );
-    let mut chart = chart_builder(area)
-        .build_cartesian_2d(xr, yr)
-        .map_err(draw_err)?;
-    chart
-        .configure_mesh()
-        .x_label_formatter(&x_label)
-        .y_label_formatter(&y_label)
-        .x_desc(view.x_label)
-        .y_desc(view.y_label)
-        .axis_desc_style((FONT, 15))
-        .label_style((FONT, 13))
-        .light_line_style(TRANSPARENT)
-        .bold_line_style(BLACK.mix(0.08))
-        .draw()
-        .map_err(draw_err)?;
+    let mut chart = cartesian_chart(area, xr, yr, view.x_label, view.y_label)?;
 
     let finite = |points: &'_ [[f64; 2]]| {
         points

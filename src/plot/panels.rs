@@ -72,6 +72,41 @@ pub(crate) fn chart_builder<'a, 'b>(area: &'a Area<'b>) -> ChartBuilder<'a, 'b, 
     builder
 }
 
+/// A chart on `area` over `xr` × `yr` with the house style: light grid, axis descriptions,
+/// tick labels with as many decimals as the range needs.
+pub(crate) fn cartesian_chart<'a, 'b>(
+    area: &'a Area<'b>,
+    xr: std::ops::Range<f64>,
+    yr: std::ops::Range<f64>,
+    x_desc: &str,
+    y_desc: &str,
+) -> Result<Chart<'a, 'b>, PlotError> {
+    let (x_label, y_label) = (
+        metre_label(xr.end - xr.start),
+        metre_label(yr.end - yr.start),
+    );
+    let mut chart = chart_builder(area)
+        .build_cartesian_2d(xr, yr)
+        .map_err(draw_err)?;
+    chart
+        .configure_mesh()
+        .x_label_formatter(&x_label)
+        .y_label_formatter(&y_label)
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .axis_desc_style((FONT, 15))
+        .label_style((FONT, 13))
+        .light_line_style(TRANSPARENT)
+        .bold_line_style(BLACK.mix(0.08))
+        .draw()
+        .map_err(draw_err)?;
+    Ok(chart)
+}
+
+/// The chart type [`cartesian_chart`] returns.
+pub(crate) type Chart<'a, 'b> =
+    ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
 /// A panel caption, drawn centred at the top of `area`; returns the rest.
 pub(crate) fn caption<'b>(area: &Area<'b>, text: &str, size: u32) -> Result<Area<'b>, PlotError> {
     area.titled(text, (FONT, size)).map_err(draw_err)
@@ -228,23 +263,7 @@ pub(crate) fn draw_top_view(
     let (xr, yr) = bounds.equal_aspect(pw, ph, 0.04)?;
     // Half a pixel in metres: simplifying within it cannot be seen.
     let half_px = 0.5 * (xr.end - xr.start) / f64::from(pw);
-    let metres = |r: &std::ops::Range<f64>| metre_label(r.end - r.start);
-    let (x_label, y_label) = (metres(&xr), metres(&yr));
-    let mut chart = chart_builder(area)
-        .build_cartesian_2d(xr, yr)
-        .map_err(draw_err)?;
-    chart
-        .configure_mesh()
-        .x_label_formatter(&x_label)
-        .y_label_formatter(&y_label)
-        .x_desc("x [m]")
-        .y_desc("y [m]")
-        .axis_desc_style((FONT, 15))
-        .label_style((FONT, 13))
-        .light_line_style(TRANSPARENT)
-        .bold_line_style(BLACK.mix(0.08))
-        .draw()
-        .map_err(draw_err)?;
+    let mut chart = cartesian_chart(area, xr, yr, "x [m]", "y [m]")?;
 
     let closures = |outlier: bool, style: ShapeStyle| {
         let segments = view
@@ -269,14 +288,11 @@ pub(crate) fn draw_top_view(
     Ok(())
 }
 
-type TopViewChart<'a, 'b> =
-    ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
-
 /// Draws `points` as one simplified polyline (see [`simplify`]). When all
 /// of it lands on a single pixel — the robot never moved — a line would be
 /// invisible, so a dot is drawn instead.
 fn draw_polyline(
-    chart: &mut TopViewChart<'_, '_>,
+    chart: &mut Chart<'_, '_>,
     points: &[[f64; 2]],
     style: ShapeStyle,
     half_px: f64,

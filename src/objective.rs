@@ -55,15 +55,27 @@ use crate::solver::{retract_all, Linearizer, Weighting};
 pub struct Objective {
     problem: Problem,
     state: Mutex<State>,
-    /// First entry of each free variable in δ (`None` when fixed).
-    offsets: Vec<Option<usize>>,
+    /// The free variables, in the order they were added.
+    free: Vec<FreeVariable>,
     dim: usize,
+}
+
+/// Where a free variable's entries sit: in δ, which follows the order the variables were
+/// added, and in the solver's system, which follows the elimination order.
+#[derive(Debug, Clone, Copy)]
+struct FreeVariable {
+    key: Key,
+    offset: usize,
+    system: usize,
+    dof: usize,
 }
 
 #[derive(Debug)]
 struct State {
     lin: Linearizer,
     trial: Values,
+    /// δ in the system's order.
+    step: Vec<f64>,
 }
 
 impl Objective {
@@ -71,17 +83,28 @@ impl Objective {
     /// factors are shared).
     pub fn new(problem: &Problem) -> Self {
         let lin = Linearizer::new(problem);
-        let offsets = lin
-            .var_block
-            .iter()
-            .map(|b| b.map(|b| lin.pattern.block_offsets[b]))
-            .collect();
+        let mut free = Vec::new();
+        let mut offset = 0;
+        for (i, block) in lin.var_block.iter().enumerate() {
+            if let Some(b) = *block {
+                let dof = lin.pattern.block_dims[b];
+                let system = lin.pattern.block_offsets[b];
+                free.push(FreeVariable {
+                    key: Key(i),
+                    offset,
+                    system,
+                    dof,
+                });
+                offset += dof;
+            }
+        }
         Self {
             problem: problem.clone(),
             dim: lin.pattern.dim,
-            offsets,
+            free,
             state: Mutex::new(State {
                 trial: problem.values().clone(),
+                step: vec![0.0; lin.pattern.dim],
                 lin,
             }),
         }
@@ -124,7 +147,7 @@ impl Objective {
     pub fn cost(&self, delta: &[f64]) -> f64 {
         let mut state = self.lock(delta);
         self.retract(&mut state, delta);
-        let State { lin, trial } = &mut *state;
+        let State { lin, trial, .. } = &mut *state;
         lin.evaluate(self.problem.factors(), trial);
         lin.totals().1
     }
@@ -138,12 +161,14 @@ impl Objective {
         // The solver's b is half the gradient with respect to a right perturbation at x₀ ⊞ δ.
         let b = &state.lin.gradient;
         let mut out = vec![0.0; self.dim];
-        self.for_each_free(delta, |offset, jr| {
-            let dof = jr.nrows();
-            for c in 0..dof {
-                out[offset + c] = 2.0 * (0..dof).map(|r| jr[(r, c)] * b[offset + r]).sum::<f64>();
+        for (v, jr) in self.right_jacobians(delta) {
+            for c in 0..v.dof {
+                out[v.offset + c] = 2.0
+                    * (0..v.dof)
+                        .map(|r| jr[(r, c)] * b[v.system + r])
+                        .sum::<f64>();
             }
-        });
+        }
         out
     }
 
@@ -155,22 +180,31 @@ impl Objective {
     /// # Panics
     /// If `delta.len() != self.dim()`.
     pub fn hessian(&self, delta: &[f64]) -> DMatrix<f64> {
+        // Where each entry of δ sits in the system.
+        let system_index: Vec<usize> = self
+            .free
+            .iter()
+            .flat_map(|v| v.system..v.system + v.dof)
+            .collect();
         let state = self.linearize(delta);
-        let mut h = DMatrix::zeros(self.dim, self.dim);
+        let mut h_system = DMatrix::zeros(self.dim, self.dim);
         state
             .lin
             .pattern
             .for_each_upper(&state.lin.hessian, |i, j, v| {
-                h[(i, j)] = 2.0 * v;
-                h[(j, i)] = 2.0 * v;
+                h_system[(i, j)] = 2.0 * v;
+                h_system[(j, i)] = 2.0 * v;
             });
         drop(state);
+        let h = DMatrix::from_fn(self.dim, self.dim, |i, j| {
+            h_system[(system_index[i], system_index[j])]
+        });
         // H_δ = Jrᵀ H_ε Jr with Jr block diagonal.
         let mut jr = DMatrix::zeros(self.dim, self.dim);
-        self.for_each_free(delta, |offset, block| {
-            jr.view_mut((offset, offset), block.shape())
-                .copy_from(block);
-        });
+        for (v, block) in self.right_jacobians(delta) {
+            jr.view_mut((v.offset, v.offset), block.shape())
+                .copy_from(&block);
+        }
         jr.transpose() * h * jr
     }
 
@@ -182,12 +216,15 @@ impl Objective {
     }
 
     fn retract(&self, state: &mut State, delta: &[f64]) {
-        let State { lin, trial } = state;
+        let State { lin, trial, step } = state;
+        for v in &self.free {
+            step[v.system..v.system + v.dof].copy_from_slice(&delta[v.offset..v.offset + v.dof]);
+        }
         retract_all(
             self.problem.values(),
             &lin.var_block,
             &lin.pattern.block_offsets,
-            delta,
+            step,
             trial,
         );
     }
@@ -195,24 +232,24 @@ impl Objective {
     fn linearize(&self, delta: &[f64]) -> std::sync::MutexGuard<'_, State> {
         let mut state = self.lock(delta);
         self.retract(&mut state, delta);
-        let State { lin, trial } = &mut *state;
+        let State { lin, trial, .. } = &mut *state;
         lin.linearize(self.problem.factors(), trial, Weighting::Irls);
         lin.assemble();
         state
     }
 
-    /// Calls `f(offset in δ, Jr(δ_k))` for every free variable k.
-    fn for_each_free(&self, delta: &[f64], mut f: impl FnMut(usize, &DMatrix<f64>)) {
+    /// Every free variable with its right Jacobian Jr(δₖ).
+    fn right_jacobians<'a>(
+        &'a self,
+        delta: &'a [f64],
+    ) -> impl Iterator<Item = (FreeVariable, DMatrix<f64>)> + 'a {
         let values = self.problem.values();
-        for (i, offset) in self.offsets.iter().enumerate() {
-            if let Some(offset) = *offset {
-                let kind = values.kind(Key(i));
-                f(
-                    offset,
-                    &kind.right_jacobian(&delta[offset..offset + kind.dof()]),
-                );
-            }
-        }
+        self.free.iter().map(move |v| {
+            let jr = values
+                .kind(v.key)
+                .right_jacobian(&delta[v.offset..v.offset + v.dof]);
+            (*v, jr)
+        })
     }
 }
 

@@ -1,15 +1,13 @@
 //! Sparse Cholesky of the normal equations: symbolic analysis once, numeric refactorisation
 //! every iteration into preallocated storage.
 //!
-//! The fill-reducing ordering is AMD computed on the *block* graph (one node per variable) and
-//! expanded to scalars: the block graph is 3-6× smaller than the scalar one, so the ordering is
-//! cheaper, and keeping each variable's unknowns together gives the supernodal factorisation
-//! dense blocks to work on.
+//! The matrix arrives already in its fill-reducing elimination order: the blocks of the
+//! pattern are numbered by AMD on the block graph ([`super::ordering`]), so the factorisation
+//! uses the identity ordering and never permutes the matrix.
 
 use faer::dyn_stack::{MemBuffer, MemStack, StackReq};
 use faer::linalg::cholesky::llt::factor::LltError;
 use faer::linalg::cholesky::llt::factor::LltRegularization;
-use faer::sparse::linalg::amd;
 use faer::sparse::linalg::cholesky::{
     factorize_symbolic_cholesky, CholeskySymbolicParams, LltRef, SymbolicCholesky,
     SymmetricOrdering,
@@ -59,46 +57,10 @@ fn internal(e: impl std::fmt::Debug) -> LinearSolverError {
     LinearSolverError::Internal(format!("{e:?}"))
 }
 
-/// Approximate-minimum-degree ordering of the block graph, expanded to a scalar permutation.
-fn block_amd_permutation(
-    pattern: &HessianPattern,
-) -> Result<(Vec<usize>, Vec<usize>), LinearSolverError> {
-    let n_blocks = pattern.block_dims.len();
-    let mut col_ptr = Vec::with_capacity(n_blocks + 1);
-    let mut row_idx = Vec::new();
-    col_ptr.push(0);
-    for rows in &pattern.block_rows {
-        row_idx.extend_from_slice(rows);
-        col_ptr.push(row_idx.len());
-    }
-    let graph = SymbolicSparseColMatRef::new_checked(n_blocks, n_blocks, &col_ptr, None, &row_idx);
-    let mut perm = vec![0usize; n_blocks];
-    let mut perm_inv = vec![0usize; n_blocks];
-    let mut mem = MemBuffer::try_new(amd::order_scratch::<usize>(n_blocks, row_idx.len()))
-        .map_err(internal)?;
-    amd::order(
-        &mut perm,
-        &mut perm_inv,
-        graph,
-        amd::Control::default(),
-        MemStack::new(&mut mem),
-    )
-    .map_err(internal)?;
-
-    let mut scalar_perm = Vec::with_capacity(pattern.dim);
-    for &b in &perm {
-        let o = pattern.block_offsets[b];
-        scalar_perm.extend(o..o + pattern.block_dims[b]);
-    }
-    let mut scalar_inv = vec![0usize; pattern.dim];
-    for (i, &p) in scalar_perm.iter().enumerate() {
-        scalar_inv[p] = i;
-    }
-    Ok((scalar_perm, scalar_inv))
-}
-
 impl SparseCholesky {
-    /// Orders the matrix and computes the symbolic factorisation; allocates all numeric storage.
+    /// Computes the symbolic factorisation of `pattern` in its own order, which must be the
+    /// elimination order (patterns built by [`crate::solver::Linearizer`] are numbered by
+    /// [`super::block_elimination_positions`]); allocates all numeric storage.
     ///
     /// `threads`: `Some(1)` factorises sequentially, `Some(n)` on `n` rayon threads, `None`
     /// decides from the size of the factor: in parallel on the current rayon pool when L has at
@@ -113,12 +75,11 @@ impl SparseCholesky {
         let n = pattern.dim;
         let structure =
             SymbolicSparseColMatRef::new_checked(n, n, &pattern.col_ptr, None, &pattern.row_idx);
-        let (perm, perm_inv) = block_amd_permutation(pattern)?;
-        let perm_ref = faer::perm::PermRef::new_checked(&perm, &perm_inv, n);
+        // The pattern's blocks already come in elimination order (see `super::ordering`).
         let symbolic = factorize_symbolic_cholesky(
             structure,
             Side::Upper,
-            SymmetricOrdering::Custom(perm_ref),
+            SymmetricOrdering::Identity,
             CholeskySymbolicParams::default(),
         )
         .map_err(internal)?;

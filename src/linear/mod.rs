@@ -5,9 +5,11 @@
 mod cholesky;
 mod dense;
 mod normal;
+mod ordering;
 mod pattern;
 
 pub use cholesky::{LinearSolverError, SparseCholesky, PARALLEL_FACTOR_MIN_NNZ};
 pub use dense::DenseCholesky;
 pub use normal::{LinearSolverKind, NormalSolver, DENSE_MAX_DIM};
+pub use ordering::block_elimination_positions;
 pub use pattern::{BlockTarget, FactorBlocks, GradientTarget, HessianPattern};

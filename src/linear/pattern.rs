@@ -85,23 +85,7 @@ impl HessianPattern {
             block_offsets.push(dim);
             dim += d;
         }
-
-        // Block-level adjacency (upper triangle, diagonal always present).
-        let mut block_rows: Vec<Vec<usize>> = (0..n_blocks).map(|c| vec![c]).collect();
-        for vars in factors.clone() {
-            for (a, &(ba, _)) in vars.iter().enumerate() {
-                for &(bb, _) in &vars[a + 1..] {
-                    if let (Some(ba), Some(bb)) = (ba, bb) {
-                        let (r, c) = if ba <= bb { (ba, bb) } else { (bb, ba) };
-                        block_rows[c].push(r);
-                    }
-                }
-            }
-        }
-        for rows in &mut block_rows {
-            rows.sort_unstable();
-            rows.dedup();
-        }
+        let block_rows = Self::block_adjacency(n_blocks, factors.clone());
 
         // Scalar CSC: every scalar column of block column c lists the rows of all block rows
         // r < c in full, then the diagonal block's rows up to the column itself.
@@ -182,6 +166,32 @@ impl HessianPattern {
             gradient_targets,
             gradient_target_ptr,
         }
+    }
+
+    /// The block-level upper pattern of H: for each block column, the block rows that some
+    /// factor couples with it, ascending, the diagonal included (see
+    /// [`HessianPattern::block_rows`]). Cheap: what a fill-reducing ordering needs before the
+    /// scalar pattern is built.
+    pub fn block_adjacency<'a>(
+        n_blocks: usize,
+        factors: impl Iterator<Item = FactorBlocks<'a>>,
+    ) -> Vec<Vec<usize>> {
+        let mut block_rows: Vec<Vec<usize>> = (0..n_blocks).map(|c| vec![c]).collect();
+        for vars in factors {
+            for (a, &(ba, _)) in vars.iter().enumerate() {
+                for &(bb, _) in &vars[a + 1..] {
+                    if let (Some(ba), Some(bb)) = (ba, bb) {
+                        let (r, c) = if ba <= bb { (ba, bb) } else { (bb, ba) };
+                        block_rows[c].push(r);
+                    }
+                }
+            }
+        }
+        for rows in &mut block_rows {
+            rows.sort_unstable();
+            rows.dedup();
+        }
+        block_rows
     }
 
     /// Number of stored (upper-triangular) non-zeros.

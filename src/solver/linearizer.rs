@@ -12,7 +12,7 @@ use rayon::prelude::*;
 
 use crate::factor::Jacobians;
 use crate::kernel::KernelValue;
-use crate::linear::HessianPattern;
+use crate::linear::{block_elimination_positions, HessianPattern};
 use crate::problem::{FactorEntry, Problem, Values};
 use crate::solver::Weighting;
 
@@ -81,6 +81,30 @@ impl Linearizer {
         }
 
         let factors = problem.factors();
+        // Number the blocks in their fill-reducing elimination order, so that H is assembled
+        // already permuted for the sparse factorisation.
+        let natural_blocks = |entry: &FactorEntry| -> Vec<(Option<usize>, usize)> {
+            entry
+                .factor
+                .keys()
+                .iter()
+                .map(|key| (var_block[key.0], values.kind(*key).dof()))
+                .collect()
+        };
+        let natural: Vec<_> = factors.iter().map(natural_blocks).collect();
+        let positions = block_elimination_positions(&HessianPattern::block_adjacency(
+            block_dims.len(),
+            natural.iter().map(Vec::as_slice),
+        ));
+        for block in var_block.iter_mut().flatten() {
+            *block = positions[*block];
+        }
+        let mut ordered_dims = vec![0; block_dims.len()];
+        for (natural, &position) in positions.iter().enumerate() {
+            ordered_dims[position] = block_dims[natural];
+        }
+        let block_dims = ordered_dims;
+
         let mut col_offsets = Vec::new();
         let mut col_offsets_ptr = vec![0];
         let mut local_dims = Vec::with_capacity(factors.len());

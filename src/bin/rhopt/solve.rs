@@ -197,7 +197,11 @@ pub(crate) fn run(args: &SolveArgs) -> Result<u8, Failure> {
                         r.step_norm,
                         r.lambda,
                         r.time.as_secs_f64(),
-                        if r.accepted { "ok" } else { "rej" }
+                        match (r.accepted, r.singular) {
+                            (true, _) => "ok",
+                            (false, true) => "sing",
+                            (false, false) => "rej",
+                        }
                     );
                 }
             },

@@ -1004,31 +1004,31 @@ fn array_from<const N: usize>(values: &[f64]) -> [f64; N] {
     array
 }
 
-/// Builds the symmetric information matrix from its upper triangle; `Err` holds the matrix as
-/// written when it is not positive definite.
-fn make_information(dim: Dimension, upper: &[f64]) -> Result<G2oInformation, G2oInformation> {
+/// Builds the symmetric information matrix from its upper triangle.
+fn make_information(dim: Dimension, upper: &[f64]) -> G2oInformation {
     match dim {
-        Dimension::Two => spd_from_upper::<3>(upper)
-            .map(G2oInformation::Se2)
-            .map_err(G2oInformation::Se2),
-        Dimension::Three => spd_from_upper::<6>(upper)
-            .map(G2oInformation::Se3)
-            .map_err(G2oInformation::Se3),
+        Dimension::Two => G2oInformation::Se2(symmetric_from_upper(upper)),
+        Dimension::Three => G2oInformation::Se3(symmetric_from_upper(upper)),
     }
 }
 
-/// Mirrors the upper triangle (row by row) into a full matrix. Symmetry therefore holds by
-/// construction; a Cholesky factorisation checks positive definiteness, which the solver's
-/// whitening needs. `Err` holds the matrix when it is not positive definite.
-fn spd_from_upper<const N: usize>(upper: &[f64]) -> Result<SMatrix<f64, N, N>, SMatrix<f64, N, N>> {
+/// Mirrors the upper triangle (row by row) into a full matrix, so symmetry holds by
+/// construction.
+fn symmetric_from_upper<const N: usize>(upper: &[f64]) -> SMatrix<f64, N, N> {
     let mut m = SMatrix::<f64, N, N>::zeros();
     for ((r, c), &v) in upper_indices(N).zip(upper) {
         m[(r, c)] = v;
         m[(c, r)] = v;
     }
-    match m.cholesky() {
-        Some(_) => Ok(m),
-        None => Err(m),
+    m
+}
+
+/// Whether a Cholesky factorisation succeeds: the positive definiteness the solver's whitening
+/// needs.
+fn is_positive_definite(information: &G2oInformation) -> bool {
+    match information {
+        G2oInformation::Se2(m) => m.cholesky().is_some(),
+        G2oInformation::Se3(m) => m.cholesky().is_some(),
     }
 }
 
@@ -1148,16 +1148,17 @@ impl<'a> GraphBuilder<'a> {
         }
         let (pose_values, info_values) = raw.values.split_at(layout.dim.pose_len());
         let measurement = make_pose(layout.tag(), layout.dim, pose_values)?;
-        let information = match make_information(layout.dim, info_values) {
-            Ok(information) => information,
-            Err(_) if !self.options.repair_information => {
+        let written = make_information(layout.dim, info_values);
+        let information = match is_positive_definite(&written) {
+            true => written,
+            false if !self.options.repair_information => {
                 return Err(G2oErrorKind::NotPositiveDefinite {
                     tag: layout.tag(),
                     from,
                     to,
                 })
             }
-            Err(written) => {
+            false => {
                 let repair =
                     written
                         .nearest_spd()

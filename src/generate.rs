@@ -279,8 +279,7 @@ fn graph_from(
                 line: 0,
             })
             .collect(),
-        fixed: Vec::new(),
-        warnings: Vec::new(),
+        ..G2oGraph::default()
     }
 }
 

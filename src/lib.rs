@@ -24,8 +24,9 @@
 //!   matrices weigh, so rhopt's χ² equals g2o's. The tangent-space error Log(Z⁻¹·Xᵢ⁻¹·Xⱼ)
 //!   of GTSAM and the Rust peers is available as [`factor::BetweenError::LogMap`]; on 3D files it
 //!   is a different objective with a different optimum.
-//! * **Gauge.** Pose graphs are defined up to a rigid motion: the g2o loader holds FIX vertices
-//!   constant, or the first vertex when the file has none.
+//! * **Gauge.** Pose graphs are defined up to one rigid motion per connected component: the g2o
+//!   loader holds FIX vertices constant, and in every component without one its lowest vertex
+//!   id (vertex 0 of a usual single-component file); see [`io::build_problem`].
 //!
 //! ## Example
 //!

@@ -448,3 +448,225 @@ fn plot_writes_an_svg_with_the_estimate_and_its_outliers() {
     );
     assert!(text.contains("iteration"), "cost panel");
 }
+
+/// Every file in `dir`, sorted, to show that a failed run left nothing behind.
+fn listing(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn empty_unwritable_or_clashing_output_paths_are_refused_before_solving() {
+    let dir = scratch("outputs");
+    let input = write(&dir, "square.g2o", SQUARE);
+    let before = listing(&dir);
+    let out = dir.join("out.g2o");
+    let cases: &[(&[&str], i32, &str)] = &[
+        (&["-o", ""], 2, "output"),
+        (&["--json", ""], 2, "json"),
+        (
+            &["-o", "/nonexistent/dir/x.g2o"],
+            1,
+            "/nonexistent/dir does not exist",
+        ),
+        (&["-o", s(&input)], 2, "refusing to overwrite an input file"),
+        (
+            &["--json", s(&input)],
+            2,
+            "refusing to overwrite an input file",
+        ),
+        (
+            &["--weights", s(&input)],
+            2,
+            "refusing to overwrite an input file",
+        ),
+        (&["-o", s(&dir)], 2, "is a directory"),
+        (
+            &["-o", s(&out), "--tum", s(&out)],
+            2,
+            "named for both -o and --tum",
+        ),
+    ];
+    for &(extra, code, gist) in cases {
+        let mut args = vec!["solve", s(&input)];
+        args.extend_from_slice(extra);
+        let run = rhopt(&args);
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(code), "{extra:?}: {stderr}");
+        assert!(
+            stderr.contains(gist),
+            "{extra:?}: expected {gist:?} in {stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{extra:?}");
+        assert!(run.stdout.is_empty(), "{extra:?}: refused before solving");
+        assert_eq!(
+            std::fs::read_to_string(&input).unwrap(),
+            SQUARE,
+            "{extra:?}"
+        );
+        assert_eq!(listing(&dir), before, "{extra:?}: nothing written");
+    }
+    // The other subcommands check their outputs the same way.
+    let run = rhopt(&["generate", "-o", "/nonexistent/dir/x.g2o"]);
+    assert_eq!(run.status.code(), Some(1));
+    let run = rhopt(&["corrupt", s(&input), "-o", s(&dir), "--outliers", "1"]);
+    assert_eq!(run.status.code(), Some(2));
+    let run = rhopt(&[
+        "eval",
+        s(&input),
+        "--reference",
+        s(&input),
+        "--json",
+        s(&input),
+    ]);
+    assert_eq!(run.status.code(), Some(2));
+    assert_eq!(std::fs::read_to_string(&input).unwrap(), SQUARE);
+    assert_eq!(listing(&dir), before);
+}
+
+#[test]
+fn a_solve_that_does_not_converge_says_so_and_still_writes_its_estimate() {
+    let dir = scratch("not-converged");
+    let input = write(&dir, "square.g2o", SQUARE);
+    let output = dir.join("out.g2o");
+    let summary = dir.join("summary.json");
+    let run = rhopt(&[
+        "solve",
+        s(&input),
+        "--max-iterations",
+        "1",
+        "-o",
+        s(&output),
+        "--json",
+        s(&summary),
+    ]);
+    assert_eq!(run.status.code(), Some(3), "exit code 3: not converged");
+    let j = json(&summary);
+    assert_eq!(j["converged"], false);
+    assert_eq!(j["termination"], "max_iterations");
+    assert_eq!(j["iterations"], 1);
+    let final_chi2 = j["final_chi2"].as_f64().unwrap();
+    assert!(final_chi2 < j["initial_chi2"].as_f64().unwrap());
+    // The output holds the estimate after that one iteration: it starts where the run stopped.
+    let again = dir.join("again.json");
+    let run = rhopt(&[
+        "solve",
+        s(&output),
+        "--max-iterations",
+        "0",
+        "--json",
+        s(&again),
+    ]);
+    assert_eq!(run.status.code(), Some(3));
+    let reread = json(&again)["initial_chi2"].as_f64().unwrap();
+    assert!(
+        (reread - final_chi2).abs() <= 1e-9 * final_chi2,
+        "{reread} vs {final_chi2}"
+    );
+}
+
+const NOT_SPD: &str = "\
+VERTEX_SE2 0 0 0 0
+VERTEX_SE2 1 1.1 0 0
+EDGE_SE2 0 1 1 0 0 1 2 0 1 0 1
+";
+
+#[test]
+fn information_repair_is_opt_in_and_reported() {
+    let dir = scratch("repair");
+    let input = write(&dir, "bad.g2o", NOT_SPD);
+    let run = rhopt(&["solve", s(&input)]);
+    assert_eq!(run.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        stderr.contains(":3: information matrix") && stderr.contains("--repair-information"),
+        "{stderr}"
+    );
+
+    let summary = dir.join("summary.json");
+    let run = rhopt(&[
+        "solve",
+        s(&input),
+        "--repair-information",
+        "--json",
+        s(&summary),
+    ]);
+    assert_success(&run);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    let location = format!("{}:3:", input.display());
+    assert!(
+        stderr.contains(&location)
+            && stderr.contains("smallest eigenvalue -1e0")
+            && stderr.contains("smallest eigenvalue 3e-6"),
+        "{stderr}"
+    );
+    assert_eq!(json(&summary)["information_repairs"], 1);
+    assert_eq!(std::fs::read_to_string(&input).unwrap(), NOT_SPD);
+
+    // A matrix with nothing positive in it cannot be repaired.
+    let zero = write(
+        &dir,
+        "zero.g2o",
+        &NOT_SPD.replace("1 2 0 1 0 1", "0 0 0 0 0 0"),
+    );
+    let run = rhopt(&["solve", s(&zero), "--repair-information"]);
+    assert_eq!(run.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&run.stderr).contains("cannot be repaired"));
+}
+
+#[test]
+fn disconnected_components_and_isolated_vertices_are_warned_about_and_counted() {
+    let dir = scratch("components");
+    // Three components: {0, 1}, {5, 6} and the isolated vertex 9.
+    let text = "\
+VERTEX_SE2 0 0 0 0
+VERTEX_SE2 1 1.1 0.1 0
+VERTEX_SE2 5 3 0 0
+VERTEX_SE2 6 4.2 0 0.1
+VERTEX_SE2 9 0 7 0
+EDGE_SE2 0 1 1 0 0 1 0 0 1 0 1
+EDGE_SE2 5 6 1 0 0 1 0 0 1 0 1
+";
+    let input = write(&dir, "parts.g2o", text);
+    for algorithm in ["gn", "lm"] {
+        let summary = dir.join(format!("{algorithm}.json"));
+        let output = dir.join(format!("{algorithm}.g2o"));
+        let run = rhopt(&[
+            "solve",
+            s(&input),
+            "--algorithm",
+            algorithm,
+            "--json",
+            s(&summary),
+            "-o",
+            s(&output),
+        ]);
+        assert_success(&run);
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert!(
+            stderr.contains("3 disconnected components") && stderr.contains(": 0, 5, 9"),
+            "{stderr}"
+        );
+        assert!(stderr.contains("1 vertex has no edges"), "{stderr}");
+        let j = json(&summary);
+        assert_eq!(j["components"], 3);
+        assert_eq!(j["gauge_vertices"], 3);
+        assert_eq!(j["isolated_vertices"], 1);
+        assert_eq!(j["converged"], true);
+        // The gauge vertices are written as they were read.
+        let written = std::fs::read_to_string(&output).unwrap();
+        for line in [
+            "VERTEX_SE2 0 0 0 0",
+            "VERTEX_SE2 5 3 0 0",
+            "VERTEX_SE2 9 0 7 0",
+        ] {
+            assert!(written.contains(line), "{line} in {written}");
+        }
+    }
+    let run = rhopt(&["solve", s(&input), "-q"]);
+    assert!(run.stderr.is_empty(), "-q silences warnings");
+}

@@ -23,7 +23,7 @@ use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::str::SplitAsciiWhitespace;
 
-use nalgebra::{Matrix3, Matrix6, SMatrix};
+use nalgebra::{DMatrix, DVector, Matrix3, Matrix6, SMatrix};
 
 use crate::io::atomic::write_atomically;
 
@@ -150,6 +150,119 @@ impl G2oInformation {
         // nalgebra stores column-major: entry (r, c) is at c * n + r (always in bounds).
         upper_indices(n).map(move |(r, c)| entries[c * n + r])
     }
+
+    /// The nearest symmetric positive definite matrix: the matrix is symmetrised, decomposed
+    /// into eigenvalues, and every eigenvalue below [`SPD_REPAIR_FLOOR`] × the largest one is
+    /// raised to that floor. Clamping the eigenvalues is the Frobenius-nearest positive
+    /// semi-definite matrix (Higham, 1988); the floor makes it definite, so the solver can whiten
+    /// with it, while keeping the repaired directions almost uninformative, as the input said.
+    ///
+    /// Returns `None` when no eigenvalue is positive (nothing informative is left to keep) or an
+    /// entry is not finite. Repairing an SPD matrix whose eigenvalues are all above the floor
+    /// returns it unchanged (up to rounding).
+    ///
+    /// ```
+    /// use nalgebra::Matrix3;
+    /// use rhopt::io::G2oInformation;
+    ///
+    /// // Indefinite: eigenvalues 3, -1 and 1.
+    /// let info = G2oInformation::Se2(Matrix3::new(1.0, 2.0, 0.0, 2.0, 1.0, 0.0, 0.0, 0.0, 1.0));
+    /// let repair = info.nearest_spd().unwrap();
+    /// assert!((repair.min_eigenvalue_before + 1.0).abs() < 1e-12);
+    /// assert!((repair.min_eigenvalue_after - 3e-6).abs() < 1e-15);
+    /// ```
+    pub fn nearest_spd(&self) -> Option<SpdRepair> {
+        let (repaired, before, after) = nearest_spd_matrix(self.to_dmatrix())?;
+        let information = match self {
+            G2oInformation::Se2(_) => {
+                G2oInformation::Se2(Matrix3::from_column_slice(repaired.as_slice()))
+            }
+            G2oInformation::Se3(_) => {
+                G2oInformation::Se3(Matrix6::from_column_slice(repaired.as_slice()))
+            }
+        };
+        Some(SpdRepair {
+            information,
+            min_eigenvalue_before: before,
+            min_eigenvalue_after: after,
+        })
+    }
+
+    /// The matrix as a dynamically sized one (3×3 or 6×6), as [`crate::problem::Problem`]
+    /// takes information matrices.
+    pub fn to_dmatrix(&self) -> DMatrix<f64> {
+        match self {
+            G2oInformation::Se2(m) => DMatrix::from_column_slice(3, 3, m.as_slice()),
+            G2oInformation::Se3(m) => DMatrix::from_column_slice(6, 6, m.as_slice()),
+        }
+    }
+}
+
+/// Floor of the eigenvalues of a repaired information matrix, relative to its largest
+/// eigenvalue ([`G2oInformation::nearest_spd`]). 1e-6 bounds the condition number of a repaired
+/// matrix by 10⁶: far enough from singular that Cholesky (of Ω and of the normal equations it
+/// enters) keeps about ten significant digits, and small enough that a direction the input gave
+/// no or negative information still carries a millionth of the best-measured one's weight.
+pub const SPD_REPAIR_FLOOR: f64 = 1e-6;
+
+/// Result of [`G2oInformation::nearest_spd`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SpdRepair {
+    /// The repaired, symmetric positive definite matrix.
+    pub information: G2oInformation,
+    /// Smallest eigenvalue of the (symmetrised) input.
+    pub min_eigenvalue_before: f64,
+    /// Smallest eigenvalue of the repaired matrix (at least the floor).
+    pub min_eigenvalue_after: f64,
+}
+
+/// Eigenvalue clamping of `(m + mᵀ)/2`: the repaired matrix with the smallest eigenvalue
+/// before and after, or `None` if nothing positive is left or the result is still not SPD.
+fn nearest_spd_matrix(m: DMatrix<f64>) -> Option<(DMatrix<f64>, f64, f64)> {
+    let (eigenvalues, v) = symmetric_eigen(&m)?;
+    let largest = eigenvalues.max();
+    if largest <= 0.0 {
+        return None;
+    }
+    let floor = SPD_REPAIR_FLOOR * largest;
+    let clamped = eigenvalues.map(|l| l.max(floor));
+    // Symmetrised again so that the upper triangle, which is all a g2o file stores, says it all.
+    let repaired = symmetric_part(&(&v * DMatrix::from_diagonal(&clamped) * v.transpose()));
+    let (before, after) = (eigenvalues.min(), clamped.min());
+    repaired
+        .clone()
+        .cholesky()
+        .map(|_| (repaired, before, after))
+}
+
+/// (m + mᵀ)/2.
+fn symmetric_part(m: &DMatrix<f64>) -> DMatrix<f64> {
+    (m + m.transpose()) * 0.5
+}
+
+/// Most QR sweeps of the eigen-decomposition; a 6×6 matrix needs a handful.
+const MAX_EIGEN_ITERATIONS: usize = 1000;
+
+/// Eigenvalues and eigenvectors of `(m + mᵀ)/2`, or `None` if an entry is not finite or the
+/// iteration does not converge. The matrix is scaled to entries of at most 1 first, so that
+/// entries near `f64::MAX` cannot overflow.
+fn symmetric_eigen(m: &DMatrix<f64>) -> Option<(DVector<f64>, DMatrix<f64>)> {
+    if m.iter().any(|v| !v.is_finite()) {
+        return None;
+    }
+    let scale = m.amax();
+    if scale == 0.0 {
+        return Some((
+            DVector::zeros(m.nrows()),
+            DMatrix::identity(m.nrows(), m.ncols()),
+        ));
+    }
+    let eigen = nalgebra::SymmetricEigen::try_new(
+        symmetric_part(&(m / scale)),
+        f64::EPSILON,
+        MAX_EIGEN_ITERATIONS,
+    )?;
+    Some((eigen.eigenvalues * scale, eigen.eigenvectors))
 }
 
 /// `(row, column)` of the upper triangle of an `n × n` matrix, row by row.
@@ -218,6 +331,46 @@ pub struct G2oGraph {
     pub fixed: Vec<i64>,
     /// Non-fatal problems found while reading.
     pub warnings: Vec<G2oWarning>,
+    /// Information matrices replaced by their nearest SPD matrix while reading, in file order
+    /// (only with [`G2oReadOptions::repair_information`]; empty otherwise).
+    pub repairs: Vec<InformationRepair>,
+}
+
+/// How to read a g2o file. The default is strict: every information matrix must be symmetric
+/// positive definite.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct G2oReadOptions {
+    /// Replace an information matrix that is not positive definite by the nearest SPD matrix
+    /// ([`G2oInformation::nearest_spd`]) and record it in [`G2oGraph::repairs`], instead of
+    /// rejecting the file. A matrix without any positive eigenvalue is still an error
+    /// ([`G2oErrorKind::UnrepairableInformation`]).
+    pub repair_information: bool,
+}
+
+/// An information matrix that was not positive definite and was replaced while reading.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct InformationRepair {
+    /// 1-based line of the edge.
+    pub line: usize,
+    /// First vertex of the edge.
+    pub from: i64,
+    /// Second vertex of the edge.
+    pub to: i64,
+    /// Smallest eigenvalue of the matrix as written.
+    pub min_eigenvalue_before: f64,
+    /// Smallest eigenvalue of the matrix now on the edge.
+    pub min_eigenvalue_after: f64,
+}
+
+impl fmt::Display for InformationRepair {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "line {}: information matrix of edge {} -> {} replaced by the nearest positive \
+             definite matrix (smallest eigenvalue {:e} -> {:e})",
+            self.line, self.from, self.to, self.min_eigenvalue_before, self.min_eigenvalue_after
+        )
+    }
 }
 
 impl G2oGraph {
@@ -325,6 +478,23 @@ pub enum G2oErrorKind {
         from: i64,
         /// Second vertex of the edge.
         to: i64,
+    },
+    /// An information matrix that `repair_information` cannot repair: it has no positive
+    /// eigenvalue (or a repair would still not be positive definite).
+    #[error(
+        "information matrix of {tag} {from} -> {to} cannot be repaired: its largest eigenvalue \
+         is {largest_eigenvalue:e}, and a matrix without a positive eigenvalue carries no \
+         information"
+    )]
+    UnrepairableInformation {
+        /// The edge's tag.
+        tag: &'static str,
+        /// First vertex of the edge.
+        from: i64,
+        /// Second vertex of the edge.
+        to: i64,
+        /// Largest eigenvalue of the symmetrised matrix (NaN if it could not be computed).
+        largest_eigenvalue: f64,
     },
     /// A vertex id defined twice.
     #[error("duplicate vertex id {id}, already defined on line {first_line}")]
@@ -489,7 +659,31 @@ fn excerpt(token: &str) -> String {
 /// # Ok::<(), rhopt::io::G2oError>(())
 /// ```
 pub fn parse_g2o(text: &str) -> Result<G2oGraph, G2oError> {
-    parse_named(text, Path::new("<input>"))
+    parse_g2o_with(text, &G2oReadOptions::default())
+}
+
+/// [`parse_g2o`] with options, e.g. to repair information matrices that are not positive
+/// definite.
+///
+/// # Errors
+///
+/// As [`parse_g2o`].
+///
+/// ```
+/// use rhopt::io::{parse_g2o, parse_g2o_with, G2oReadOptions};
+///
+/// // The information matrix has a negative eigenvalue.
+/// let text = "VERTEX_SE2 0 0 0 0\nVERTEX_SE2 1 1 0 0\nEDGE_SE2 0 1 1 0 0 1 2 0 1 0 1\n";
+/// assert!(parse_g2o(text).is_err());
+/// let options = G2oReadOptions { repair_information: true };
+/// let graph = parse_g2o_with(text, &options)?;
+/// assert_eq!(graph.repairs.len(), 1);
+/// assert_eq!(graph.repairs[0].line, 3);
+/// assert!(graph.repairs[0].min_eigenvalue_before < 0.0);
+/// # Ok::<(), rhopt::io::G2oError>(())
+/// ```
+pub fn parse_g2o_with(text: &str, options: &G2oReadOptions) -> Result<G2oGraph, G2oError> {
+    parse_named(text, Path::new("<input>"), options)
 }
 
 /// Reads and parses a g2o file.
@@ -499,6 +693,15 @@ pub fn parse_g2o(text: &str) -> Result<G2oGraph, G2oError> {
 /// [`G2oError::Io`] if the file cannot be read, [`G2oError::Invalid`] as for [`parse_g2o`]
 /// (with `path` in the messages), including [`G2oErrorKind::InvalidUtf8`].
 pub fn read_g2o(path: &Path) -> Result<G2oGraph, G2oError> {
+    read_g2o_with(path, &G2oReadOptions::default())
+}
+
+/// [`read_g2o`] with options (see [`parse_g2o_with`]).
+///
+/// # Errors
+///
+/// As [`read_g2o`].
+pub fn read_g2o_with(path: &Path, options: &G2oReadOptions) -> Result<G2oGraph, G2oError> {
     let bytes = std::fs::read(path).map_err(|error| G2oError::Io {
         path: path.to_owned(),
         error,
@@ -511,7 +714,7 @@ pub fn read_g2o(path: &Path) -> Result<G2oGraph, G2oError> {
             .count();
         invalid(path, Some(line), G2oErrorKind::InvalidUtf8)
     })?;
-    parse_named(text, path)
+    parse_named(text, path, options)
 }
 
 fn invalid(path: &Path, line: Option<usize>, kind: G2oErrorKind) -> G2oError {
@@ -528,15 +731,18 @@ struct Failure {
     kind: G2oErrorKind,
 }
 
-fn parse_named(text: &str, path: &Path) -> Result<G2oGraph, G2oError> {
-    parse_text(text).map_err(|f| invalid(path, f.line, f.kind))
+fn parse_named(text: &str, path: &Path, options: &G2oReadOptions) -> Result<G2oGraph, G2oError> {
+    parse_text(text, options).map_err(|f| invalid(path, f.line, f.kind))
 }
 
-fn parse_text(text: &str) -> Result<G2oGraph, Failure> {
+fn parse_text(text: &str, options: &G2oReadOptions) -> Result<G2oGraph, Failure> {
     // Editors on Windows may prepend a byte-order mark; it would otherwise turn the first tag
     // into an unknown one and silently drop that line.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut builder = GraphBuilder::default();
+    let mut builder = GraphBuilder {
+        options: *options,
+        ..GraphBuilder::default()
+    };
     // `lines` also strips a trailing '\r'; any other '\r' is ASCII whitespace anyway.
     for (index, raw) in text.lines().enumerate() {
         let line = index + 1;
@@ -798,25 +1004,37 @@ fn array_from<const N: usize>(values: &[f64]) -> [f64; N] {
     array
 }
 
-/// Builds the symmetric information matrix from its upper triangle, or `None` if it is not
-/// positive definite.
-fn make_information(dim: Dimension, upper: &[f64]) -> Option<G2oInformation> {
+/// Builds the symmetric information matrix from its upper triangle.
+fn make_information(dim: Dimension, upper: &[f64]) -> G2oInformation {
     match dim {
-        Dimension::Two => spd_from_upper::<3>(upper).map(G2oInformation::Se2),
-        Dimension::Three => spd_from_upper::<6>(upper).map(G2oInformation::Se3),
+        Dimension::Two => G2oInformation::Se2(symmetric_from_upper(upper)),
+        Dimension::Three => G2oInformation::Se3(symmetric_from_upper(upper)),
     }
 }
 
-/// Mirrors the upper triangle (row by row) into a full matrix. Symmetry therefore holds by
-/// construction; a Cholesky factorisation checks positive definiteness, which the solver's
-/// whitening needs.
-fn spd_from_upper<const N: usize>(upper: &[f64]) -> Option<SMatrix<f64, N, N>> {
+/// Mirrors the upper triangle (row by row) into a full matrix, so symmetry holds by
+/// construction.
+fn symmetric_from_upper<const N: usize>(upper: &[f64]) -> SMatrix<f64, N, N> {
     let mut m = SMatrix::<f64, N, N>::zeros();
     for ((r, c), &v) in upper_indices(N).zip(upper) {
         m[(r, c)] = v;
         m[(c, r)] = v;
     }
-    m.cholesky().map(|_| m)
+    m
+}
+
+/// Whether a Cholesky factorisation succeeds: the positive definiteness the solver's whitening
+/// needs.
+fn is_positive_definite(information: &G2oInformation) -> bool {
+    match information {
+        G2oInformation::Se2(m) => m.cholesky().is_some(),
+        G2oInformation::Se3(m) => m.cholesky().is_some(),
+    }
+}
+
+/// Largest eigenvalue of the symmetric part of an information matrix, for error messages.
+fn largest_eigenvalue(information: &G2oInformation) -> f64 {
+    symmetric_eigen(&information.to_dmatrix()).map_or(f64::NAN, |(values, _)| values.max())
 }
 
 /// The tag and line that fixed the file's dimension.
@@ -841,6 +1059,7 @@ struct GraphBuilder<'a> {
     /// Unknown tag → (index of its warning, number of lines with it). One warning per tag
     /// keeps a file full of, say, landmark lines from producing a million warnings.
     unknown_tags: HashMap<&'a str, (usize, usize)>,
+    options: G2oReadOptions,
 }
 
 impl<'a> GraphBuilder<'a> {
@@ -929,12 +1148,36 @@ impl<'a> GraphBuilder<'a> {
         }
         let (pose_values, info_values) = raw.values.split_at(layout.dim.pose_len());
         let measurement = make_pose(layout.tag(), layout.dim, pose_values)?;
-        let information =
-            make_information(layout.dim, info_values).ok_or(G2oErrorKind::NotPositiveDefinite {
-                tag: layout.tag(),
-                from,
-                to,
-            })?;
+        let written = make_information(layout.dim, info_values);
+        let information = match is_positive_definite(&written) {
+            true => written,
+            false if !self.options.repair_information => {
+                return Err(G2oErrorKind::NotPositiveDefinite {
+                    tag: layout.tag(),
+                    from,
+                    to,
+                })
+            }
+            false => {
+                let repair =
+                    written
+                        .nearest_spd()
+                        .ok_or_else(|| G2oErrorKind::UnrepairableInformation {
+                            tag: layout.tag(),
+                            from,
+                            to,
+                            largest_eigenvalue: largest_eigenvalue(&written),
+                        })?;
+                self.graph.repairs.push(InformationRepair {
+                    line,
+                    from,
+                    to,
+                    min_eigenvalue_before: repair.min_eigenvalue_before,
+                    min_eigenvalue_after: repair.min_eigenvalue_after,
+                });
+                repair.information
+            }
+        };
         self.graph.edges.push(G2oEdge {
             from,
             to,
@@ -1520,6 +1763,136 @@ mod tests {
         }
         let text = "EDGE_SE2 0 1 1 0 0 100 0 0 100 0 inf\n";
         assert_error(text, Some(1), &["field I33", "not finite"]);
+        // In a measurement, of either dimension.
+        let text = format!("VERTEX_SE2 0 0 0 0\nEDGE_SE2 0 1 nan 0 0 {INFO2}\n");
+        assert_error(&text, Some(2), &["EDGE_SE2 field x", "not finite", "nan"]);
+        let text = format!("EDGE_SE3:QUAT 0 1 0 0 0 0 0 0 -inf {INFO3}\n");
+        assert_error(&text, Some(1), &["EDGE_SE3:QUAT field qw", "not finite"]);
+        let info3 = INFO3.replacen("10", "NaN", 1);
+        let text = format!("EDGE_SE3:QUAT 0 1 0 0 0 0 0 0 1 {info3}\n");
+        assert_error(&text, Some(1), &["EDGE_SE3:QUAT field I11", "not finite"]);
+    }
+
+    #[test]
+    fn duplicate_edges_are_kept_as_separate_measurements() {
+        // g2o reads a repeated edge as a second, independent measurement; so does rhopt.
+        let edge = format!("EDGE_SE2 0 1 1 0 0 {INFO2}\n");
+        let text = format!("VERTEX_SE2 0 0 0 0\nVERTEX_SE2 1 1 0 0\n{edge}{edge}");
+        let graph = parse_ok(&text);
+        assert_eq!(graph.edges.len(), 2);
+        assert_eq!(graph.edges[0].measurement, graph.edges[1].measurement);
+        assert_eq!((graph.edges[0].line, graph.edges[1].line), (3, 4));
+        assert!(graph.warnings.is_empty());
+    }
+
+    fn parse_repairing(text: &str) -> Result<G2oGraph, G2oError> {
+        parse_g2o_with(
+            text,
+            &G2oReadOptions {
+                repair_information: true,
+            },
+        )
+    }
+
+    /// Whether the information is positive definite, as the strict reader requires.
+    fn is_spd(information: &G2oInformation) -> bool {
+        information.to_dmatrix().cholesky().is_some()
+    }
+
+    #[test]
+    fn repair_information_replaces_non_spd_matrices_and_reports_them() {
+        // (upper triangle, smallest eigenvalue as written)
+        let cases = [
+            ("100 0 0 -1 0 400", -1.0),           // negative diagonal
+            ("1 2 0 1 0 1", -1.0),                // symmetric but indefinite
+            ("1 0 0 1 0 0", 0.0),                 // only semi-definite
+            ("1e300 0 0 -1e300 0 1e300", -1e300), // near overflow
+        ];
+        for (info, before) in cases {
+            let text = format!(
+                "VERTEX_SE2 4 0 0 0\nVERTEX_SE2 2 0 0 0\nEDGE_SE2 2 4 1 0 0 {INFO2}\n\
+                 EDGE_SE2 4 2 1 0 0 {info}\n"
+            );
+            let graph = parse_repairing(&text).unwrap_or_else(|e| panic!("{info}: {e}"));
+            assert_eq!(
+                graph.repairs.len(),
+                1,
+                "{info}: only the bad edge is repaired"
+            );
+            let repair = graph.repairs[0];
+            assert_eq!((repair.line, repair.from, repair.to), (4, 4, 2));
+            assert!(
+                (repair.min_eigenvalue_before - before).abs() <= 1e-12 * before.abs().max(1.0),
+                "{info}: {repair:?}"
+            );
+            let largest = graph.edges[1].information.to_dmatrix().amax();
+            assert!(
+                repair.min_eigenvalue_after >= 0.99 * SPD_REPAIR_FLOOR * largest,
+                "{info}: {repair:?}"
+            );
+            assert!(is_spd(&graph.edges[1].information), "{info}");
+            let good_edge_only = &text[..text.find("EDGE_SE2 4 2").unwrap()];
+            assert_eq!(graph.edges[0], parse_ok(good_edge_only).edges[0]);
+            let message = repair.to_string();
+            assert!(
+                message.starts_with("line 4: ") && message.contains("4 -> 2"),
+                "{message}"
+            );
+        }
+        let info3 = INFO3.replacen("10", "-10", 1);
+        let text = format!("EDGE_SE3:QUAT 0 1 0 0 0 0 0 0 1 {info3}\n");
+        let graph = parse_repairing(&text).unwrap();
+        assert_eq!(graph.repairs.len(), 1);
+        assert!(is_spd(&graph.edges[0].information));
+        assert_eq!(graph.repairs[0].min_eigenvalue_before, -10.0);
+        assert!((graph.repairs[0].min_eigenvalue_after - 1e-5).abs() < 1e-15);
+    }
+
+    #[test]
+    fn repaired_information_reads_back_unchanged() {
+        let text = "VERTEX_SE2 0 0 0 0\nVERTEX_SE2 1 1 0 0\nEDGE_SE2 0 1 1 0 0 1 2 0 1 0 1\n";
+        let graph = parse_repairing(text).unwrap();
+        let again = parse_ok(&write_to_string(&graph));
+        assert_eq!(again.edges[0].information, graph.edges[0].information);
+    }
+
+    #[test]
+    fn repair_keeps_positive_definite_matrices() {
+        let m = Matrix3::new(4.0, 1.0, 0.5, 1.0, 3.0, 0.2, 0.5, 0.2, 2.0);
+        let repair = G2oInformation::Se2(m).nearest_spd().unwrap();
+        let G2oInformation::Se2(repaired) = repair.information else {
+            panic!("dimension changed");
+        };
+        assert!((repaired - m).amax() < 1e-12, "{repaired}");
+        assert_eq!(repair.min_eigenvalue_before, repair.min_eigenvalue_after);
+    }
+
+    #[test]
+    fn repair_symmetrises_matrices_built_in_code() {
+        let m = Matrix3::new(2.0, 1.0, 0.0, 0.0, 2.0, 0.0, 0.0, 0.0, 2.0);
+        let G2oInformation::Se2(repaired) =
+            G2oInformation::Se2(m).nearest_spd().unwrap().information
+        else {
+            panic!("dimension changed");
+        };
+        assert_eq!(repaired, repaired.transpose());
+        assert!((repaired[(0, 1)] - 0.5).abs() < 1e-12, "{repaired}");
+    }
+
+    #[test]
+    fn error_unrepairable_information() {
+        for (info, largest) in [("0 0 0 0 0 0", "0e0"), ("-1 0 0 -2 0 -3", "-1e0")] {
+            let text =
+                format!("VERTEX_SE2 0 0 0 0\nVERTEX_SE2 1 0 0 0\nEDGE_SE2 0 1 1 0 0 {info}\n");
+            let err = parse_repairing(&text).expect_err(info);
+            assert_eq!(err.line(), Some(3));
+            let message = err.to_string();
+            assert!(
+                message.contains("EDGE_SE2 0 -> 1 cannot be repaired")
+                    && message.contains(&format!("largest eigenvalue is {largest}")),
+                "{message}"
+            );
+        }
     }
 
     #[test]

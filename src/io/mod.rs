@@ -20,7 +20,8 @@ mod test_dir;
 pub use atomic::write_atomically;
 pub(crate) use g2o::{location, one_line_path};
 pub use g2o::{
-    parse_g2o, read_g2o, write_g2o, write_g2o_file, Dimension, G2oEdge, G2oError, G2oErrorKind,
-    G2oGraph, G2oInformation, G2oPose, G2oVertex, G2oWarning,
+    parse_g2o, parse_g2o_with, read_g2o, read_g2o_with, write_g2o, write_g2o_file, Dimension,
+    G2oEdge, G2oError, G2oErrorKind, G2oGraph, G2oInformation, G2oPose, G2oReadOptions, G2oVertex,
+    G2oWarning, InformationRepair, SpdRepair, SPD_REPAIR_FLOOR,
 };
 pub use pose_graph::{build_problem, PoseGraph};

@@ -23,7 +23,9 @@ mod strategy;
 mod summary;
 
 pub use options::{Algorithm, Damping, SolverOptions, Weighting};
-pub use summary::{IterationRecord, PhaseTimes, Summary, Termination, OUTLIER_WEIGHT};
+pub use summary::{
+    IterationRecord, PhaseTimes, Summary, Termination, NON_FINITE_STATIONARITY, OUTLIER_WEIGHT,
+};
 
 use std::time::{Duration, Instant};
 
@@ -137,6 +139,10 @@ impl Solver {
         let mut needs_assembly = true;
         let mut initial_gradient = f64::NAN;
         let mut iterations = 0;
+        // Whether LM met a trial whose cost was not finite, and whether its latest rejection was
+        // one: both decide whether a stop is convergence or a numerical failure.
+        let mut met_non_finite = false;
+        let mut last_rejection_non_finite = false;
 
         while termination.is_none() {
             if iterations >= opts.max_iterations {
@@ -165,8 +171,15 @@ impl Solver {
                     lambda *= diag_saved.iter().fold(0.0f64, |m, d| m.max(*d));
                 }
                 needs_assembly = false;
+                // A finite cost with a NaN Jacobian (e.g. a factor at a singular configuration)
+                // gives a NaN system, which no damping repairs: keep this estimate and stop.
+                if !all_finite(&lin.gradient) || !all_finite(&lin.hessian) {
+                    iterations -= 1;
+                    termination = Some(Termination::NumericalFailure);
+                    break;
+                }
             }
-            let gradient_norm = 2.0 * lin.gradient.iter().fold(0.0f64, |m, g| m.max(g.abs()));
+            let gradient_norm = gradient_norm(&lin.gradient);
             if initial_gradient.is_nan() {
                 initial_gradient = gradient_norm;
             }
@@ -204,6 +217,7 @@ impl Solver {
                 step_norm: 0.0,
                 lambda,
                 accepted: false,
+                singular: factorized.is_err(),
                 time: Duration::ZERO,
             };
 
@@ -270,16 +284,39 @@ impl Solver {
                     } else if !lm {
                         termination = Some(Termination::NumericalFailure);
                     } else {
+                        // A non-finite cost may only mean that the step left the region where
+                        // the factors are defined: a shorter step can stay inside.
+                        last_rejection_non_finite = !new_cost.is_finite();
+                        met_non_finite |= last_rejection_non_finite;
                         (lambda, nu) = reject(lambda, nu);
                     }
                 }
             }
             if lm && lambda > MAX_LAMBDA && termination.is_none() {
-                termination = Some(Termination::DampingExhausted);
+                termination = Some(if last_rejection_non_finite {
+                    Termination::NumericalFailure
+                } else {
+                    Termination::DampingExhausted
+                });
             }
             record.time = iter_start.elapsed();
             observer(&record);
             log.push(record);
+        }
+
+        let mut termination = termination.unwrap_or(Termination::MaxIterations);
+        if met_non_finite && termination.is_converged() {
+            // Stopping on a tolerance next to the region where the cost is not finite is not
+            // convergence unless the gradient says so.
+            let t = Instant::now();
+            lin.linearize(problem.factors(), problem.values(), opts.weighting);
+            lin.assemble();
+            times.linearize += t.elapsed();
+            let stationary =
+                gradient_norm(&lin.gradient) <= NON_FINITE_STATIONARITY * initial_gradient;
+            if !stationary {
+                termination = Termination::NumericalFailure;
+            }
         }
 
         // Costs and kernel weights at the final estimate.
@@ -292,7 +329,7 @@ impl Solver {
             initial_cost,
             final_cost: cost,
             iterations,
-            termination: termination.unwrap_or(Termination::MaxIterations),
+            termination,
             times,
             log,
             weights,
@@ -351,6 +388,15 @@ pub fn with_threads<R: Send>(
             })?
             .install(f),
     }
+}
+
+/// ‖∇F‖∞ = 2‖b‖∞.
+fn gradient_norm(b: &[f64]) -> f64 {
+    2.0 * b.iter().fold(0.0f64, |m, g| m.max(g.abs()))
+}
+
+fn all_finite(values: &[f64]) -> bool {
+    values.iter().all(|v| v.is_finite())
 }
 
 /// λ and ν after a rejected step.

@@ -15,9 +15,17 @@ pub enum Termination {
     MaxIterations,
     /// There is nothing to optimise (no free variable or no factor).
     NothingToOptimise,
-    /// Gauss-Newton met a singular or indefinite system.
+    /// Gauss-Newton met a singular or indefinite system (for instance a degree of freedom that
+    /// no factor constrains); the estimate it was computed from was kept. Levenberg-Marquardt
+    /// raises λ instead, which makes the system definite (see
+    /// [`IterationRecord::singular`]).
     LinearSolverFailure,
-    /// The cost became NaN or infinite; the last finite estimate was kept.
+    /// The cost, its gradient or its Hessian became NaN or infinite; the last estimate with a
+    /// finite cost was kept. Gauss-Newton stops at the first non-finite value. LM
+    /// first retries a step whose cost is not finite with more damping, and reports this
+    /// instead of convergence when it could only stop because such steps kept it from moving:
+    /// the damping ran out after a non-finite trial, or it stopped on a tolerance at a point
+    /// whose gradient is still above [`NON_FINITE_STATIONARITY`] × the initial one.
     NumericalFailure,
     /// LM could not find a cost-reducing step even with very large damping.
     DampingExhausted,
@@ -73,6 +81,10 @@ pub struct IterationRecord {
     pub lambda: f64,
     /// Whether the step was accepted.
     pub accepted: bool,
+    /// Whether the damped normal equations could not be factorised (singular or indefinite),
+    /// so that no step was computed: LM then raises λ and retries, GN stops with
+    /// [`Termination::LinearSolverFailure`].
+    pub singular: bool,
     /// Wall time of the iteration.
     pub time: Duration,
 }
@@ -104,6 +116,12 @@ impl PhaseTimes {
         self.evaluate += part.evaluate;
     }
 }
+
+/// Gradient reduction below which LM counts as converged after it met non-finite trial costs:
+/// a tolerance stop whose final ‖∇F‖∞ is still above this fraction of the initial one was forced
+/// by the region where the cost is not finite, not by an optimum, and is reported as
+/// [`Termination::NumericalFailure`].
+pub const NON_FINITE_STATIONARITY: f64 = 1e-3;
 
 /// Weight below which a factor counts as an outlier in summaries (`outlier_count`, `--weights`
 /// readers): the kernel discounts it by more than half.

@@ -4,9 +4,9 @@ use std::path::PathBuf;
 
 use clap::ValueEnum;
 use rhopt::corrupt::{corrupt, write_sidecar, CorruptOptions, OutlierMode};
-use rhopt::io::{read_g2o, write_atomically, write_g2o};
+use rhopt::io::{read_g2o, write_g2o};
 
-use crate::{refuse_to_overwrite, Failure};
+use crate::{check_outputs, write_file, Failure};
 
 #[derive(Clone, Copy, ValueEnum)]
 enum ModeArg {
@@ -47,7 +47,11 @@ pub(crate) fn sidecar_path(output: &std::path::Path) -> PathBuf {
 }
 
 pub(crate) fn run(args: &CorruptArgs) -> Result<u8, Failure> {
-    refuse_to_overwrite(&args.input, &args.output)?;
+    let sidecar = sidecar_path(&args.output);
+    check_outputs(
+        &[&args.input],
+        &[("-o", &args.output), ("the outlier list", &sidecar)],
+    )?;
     let graph = read_g2o(&args.input).map_err(Failure::input)?;
     let options = CorruptOptions {
         outliers: args.outliers,
@@ -62,10 +66,7 @@ pub(crate) fn run(args: &CorruptArgs) -> Result<u8, Failure> {
     };
     let corrupted = corrupt(&graph, &options)
         .map_err(|e| Failure::input(format!("{}: {e}", args.input.display())))?;
-    write_atomically(&args.output, |w| write_g2o(&corrupted.graph, w))
-        .map_err(|e| Failure::runtime(format!("{}: cannot write: {e}", args.output.display())))?;
-    let sidecar = sidecar_path(&args.output);
-    write_atomically(&sidecar, |w| write_sidecar(&corrupted.added, w))
-        .map_err(|e| Failure::runtime(format!("{}: cannot write: {e}", sidecar.display())))?;
+    write_file(&args.output, |w| write_g2o(&corrupted.graph, w))?;
+    write_file(&sidecar, |w| write_sidecar(&corrupted.added, w))?;
     Ok(0)
 }

@@ -9,10 +9,9 @@ use rhopt::eval::{
     evaluate, outlier_precision_recall, read_trajectory, read_weights, Alignment, ErrorStats,
     DEFAULT_OUTLIER_THRESHOLD,
 };
-use rhopt::io::write_atomically;
 
 use crate::corrupt::sidecar_path;
-use crate::Failure;
+use crate::{check_outputs, write_file, Failure};
 
 #[derive(Clone, Copy, ValueEnum)]
 enum AlignArg {
@@ -54,6 +53,18 @@ fn stats_json(s: &ErrorStats) -> serde_json::Value {
 }
 
 pub(crate) fn run(args: &EvalArgs) -> Result<u8, Failure> {
+    if let Some(json) = &args.json {
+        let inputs: Vec<&std::path::Path> = [
+            Some(args.estimate.as_path()),
+            Some(args.reference.as_path()),
+            args.weights.as_deref(),
+            args.outliers.as_deref(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        check_outputs(&inputs, &[("--json", json)])?;
+    }
     let estimate = read_trajectory(&args.estimate).map_err(Failure::input)?;
     let reference = read_trajectory(&args.reference).map_err(Failure::input)?;
     let alignment = match args.align {
@@ -112,8 +123,7 @@ pub(crate) fn run(args: &EvalArgs) -> Result<u8, Failure> {
     }
     if let Some(path) = &args.json {
         let text = serde_json::to_string_pretty(&json).map_err(Failure::runtime)?;
-        write_atomically(path, |w| writeln!(w, "{text}"))
-            .map_err(|e| Failure::runtime(format!("{}: cannot write: {e}", path.display())))?;
+        write_file(path, |w| writeln!(w, "{text}"))?;
     }
     Ok(0)
 }

@@ -5,9 +5,9 @@ use std::path::PathBuf;
 use clap::ValueEnum;
 use rhopt::eval::write_tum;
 use rhopt::generate::{manhattan_world, sphere_world, ManhattanOptions, SphereOptions};
-use rhopt::io::{write_atomically, write_g2o};
+use rhopt::io::write_g2o;
 
-use crate::Failure;
+use crate::{check_outputs, write_file, Failure};
 
 #[derive(Clone, Copy, ValueEnum)]
 enum Kind {
@@ -43,6 +43,9 @@ pub(crate) struct GenerateArgs {
 }
 
 pub(crate) fn run(args: &GenerateArgs) -> Result<u8, Failure> {
+    let mut outputs = vec![("-o", args.output.as_path())];
+    outputs.extend(args.ground_truth.as_deref().map(|p| ("--ground-truth", p)));
+    check_outputs(&[], &outputs)?;
     let generated = match args.kind {
         Kind::Manhattan => {
             if args.poses < 2 {
@@ -68,11 +71,9 @@ pub(crate) fn run(args: &GenerateArgs) -> Result<u8, Failure> {
             })
         }
     };
-    write_atomically(&args.output, |w| write_g2o(&generated.graph, w))
-        .map_err(|e| Failure::runtime(format!("{}: cannot write: {e}", args.output.display())))?;
+    write_file(&args.output, |w| write_g2o(&generated.graph, w))?;
     if let Some(path) = &args.ground_truth {
-        write_atomically(path, |w| write_tum(&generated.ground_truth, w))
-            .map_err(|e| Failure::runtime(format!("{}: cannot write: {e}", path.display())))?;
+        write_file(path, |w| write_tum(&generated.ground_truth, w))?;
     }
     Ok(0)
 }

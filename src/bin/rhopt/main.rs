@@ -1,9 +1,13 @@
 //! `rhopt`: robust pose-graph optimisation from the command line.
 //!
 //! Exit codes: 0 converged; 1 an error that is not the input's fault (e.g. the output could not
-//! be written); 2 bad input or usage; 3 the solver stopped without converging (the best estimate
-//! is still written when `-o` is given).
+//! be written, or its directory does not exist); 2 bad input or usage (including an empty output
+//! file name, an output that is an input file or a directory, or one file named for two
+//! outputs); 3 the solver stopped without converging (the best estimate is still written when
+//! `-o` is given). Output paths are checked before any work, and every file is written
+//! atomically: a failure never leaves a partial file or touches an input.
 
+use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -97,17 +101,64 @@ fn main() -> ExitCode {
     }
 }
 
-/// Refuses an output path that is the input file itself.
-pub(crate) fn refuse_to_overwrite(input: &Path, output: &Path) -> Result<(), Failure> {
-    let same = match (input.canonicalize(), output.canonicalize()) {
+/// Whether two paths name the same existing file.
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
         (Ok(a), Ok(b)) => a == b,
         _ => false,
-    };
-    if same {
-        return Err(Failure::input(format!(
-            "{}: refusing to overwrite the input file; choose another output",
-            output.display()
-        )));
+    }
+}
+
+/// Checks every output path before any work is done, so that a long solve is not wasted and an
+/// input is never overwritten: `outputs` are (option name, path) pairs, `inputs` the files read.
+///
+/// Exit code 2 (usage) for an empty name, an output that is an input file, an existing
+/// directory, or a path given for two outputs; exit code 1 when the output's directory does not
+/// exist (as for any other write failure).
+pub(crate) fn check_outputs(inputs: &[&Path], outputs: &[(&str, &Path)]) -> Result<(), Failure> {
+    for (index, &(option, path)) in outputs.iter().enumerate() {
+        if path.as_os_str().is_empty() {
+            return Err(Failure::input(format!("{option}: empty file name")));
+        }
+        if inputs.iter().any(|input| same_file(input, path)) {
+            return Err(Failure::input(format!(
+                "{}: refusing to overwrite an input file; choose another {option}",
+                path.display()
+            )));
+        }
+        if path.is_dir() {
+            return Err(Failure::input(format!(
+                "{}: is a directory; {option} needs a file name",
+                path.display()
+            )));
+        }
+        if let Some((other, _)) = outputs[..index]
+            .iter()
+            .find(|(_, earlier)| *earlier == path || same_file(earlier, path))
+        {
+            return Err(Failure::input(format!(
+                "{}: named for both {other} and {option}",
+                path.display()
+            )));
+        }
+        let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+        if let Some(parent) = parent.filter(|p| !p.is_dir()) {
+            return Err(Failure::runtime(format!(
+                "{}: cannot write: directory {} does not exist",
+                path.display(),
+                parent.display()
+            )));
+        }
     }
     Ok(())
+}
+
+/// Writes `path` atomically (see [`rhopt::io::write_atomically`]), as a runtime failure naming
+/// the file if it cannot be written.
+pub(crate) fn write_file(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), Failure> {
+    rhopt::io::write_atomically(path, write)
+        .map_err(|e| Failure::runtime(format!("{}: cannot write: {e}", path.display())))
 }

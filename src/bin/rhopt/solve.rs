@@ -6,7 +6,10 @@ use std::time::Duration;
 use clap::ValueEnum;
 use rhopt::eval::{align, read_trajectory, write_tum, Alignment, Trajectory};
 use rhopt::factor::BetweenError;
-use rhopt::io::{build_problem, read_g2o, write_atomically, write_g2o, PoseGraph};
+use rhopt::io::{
+    build_problem, read_g2o_with, write_g2o, G2oError, G2oErrorKind, G2oReadOptions, PoseGraph,
+    SPD_REPAIR_FLOOR,
+};
 use rhopt::kernel::{kernel_by_name, KERNEL_NAMES};
 use rhopt::plot::{positions, render_top_view, solution_drawing, TopView};
 use rhopt::solver::{
@@ -14,7 +17,7 @@ use rhopt::solver::{
     SolverOptions, Summary, Weighting, OUTLIER_WEIGHT,
 };
 
-use crate::{refuse_to_overwrite, Failure};
+use crate::{check_outputs, write_file, Failure};
 
 #[derive(Clone, Copy, ValueEnum)]
 enum AlgorithmArg {
@@ -123,14 +126,34 @@ pub(crate) struct SolveArgs {
     /// Print nothing but errors.
     #[arg(short, long)]
     quiet: bool,
+    /// Replace each edge information matrix that is not positive definite by the nearest one
+    /// (eigenvalues clamped at 1e-6 × the largest) instead of rejecting the file; every repair
+    /// is reported on stderr and counted in the JSON summary.
+    #[arg(long)]
+    repair_information: bool,
 }
 
 pub(crate) fn run(args: &SolveArgs) -> Result<u8, Failure> {
-    if let Some(out) = &args.output {
-        refuse_to_overwrite(&args.input, out)?;
-    }
+    let inputs: Vec<&std::path::Path> = [Some(args.input.as_path()), args.reference.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect();
+    let outputs: Vec<(&str, &std::path::Path)> = [
+        ("-o", &args.output),
+        ("--json", &args.json),
+        ("--tum", &args.tum),
+        ("--plot", &args.plot),
+        ("--weights", &args.weights),
+    ]
+    .into_iter()
+    .filter_map(|(option, path)| path.as_deref().map(|p| (option, p)))
+    .collect();
+    check_outputs(&inputs, &outputs)?;
     let load_start = std::time::Instant::now();
-    let graph = read_g2o(&args.input).map_err(Failure::input)?;
+    let read_options = G2oReadOptions {
+        repair_information: args.repair_information,
+    };
+    let graph = read_g2o_with(&args.input, &read_options).map_err(read_failure)?;
     let error = match args.error {
         ErrorArg::G2o => BetweenError::G2o,
         ErrorArg::Logmap => BetweenError::LogMap,
@@ -138,14 +161,7 @@ pub(crate) fn run(args: &SolveArgs) -> Result<u8, Failure> {
     let mut pose_graph = build_problem(graph, error);
     let load_time = load_start.elapsed();
     if !args.quiet {
-        for w in &pose_graph.graph.warnings {
-            say_err!(
-                "rhopt: warning: {}:{}: {}",
-                args.input.display(),
-                w.line,
-                w.message
-            );
-        }
+        report_input_warnings(&args.input, &pose_graph);
     }
 
     let options = SolverOptions {
@@ -197,7 +213,11 @@ pub(crate) fn run(args: &SolveArgs) -> Result<u8, Failure> {
                         r.step_norm,
                         r.lambda,
                         r.time.as_secs_f64(),
-                        if r.accepted { "ok" } else { "rej" }
+                        match (r.accepted, r.singular) {
+                            (true, _) => "ok",
+                            (false, true) => "sing",
+                            (false, false) => "rej",
+                        }
                     );
                 }
             },
@@ -206,31 +226,27 @@ pub(crate) fn run(args: &SolveArgs) -> Result<u8, Failure> {
 
     if let Some(out) = &args.output {
         let graph = pose_graph.to_g2o();
-        write_atomically(out, |w| write_g2o(&graph, w))
-            .map_err(|e| Failure::runtime(format!("{}: cannot write: {e}", out.display())))?;
+        write_file(out, |w| write_g2o(&graph, w))?;
     }
     if let Some(path) = &args.tum {
         let trajectory = Trajectory::from_g2o(&pose_graph.to_g2o()).map_err(Failure::runtime)?;
-        write_atomically(path, |w| write_tum(&trajectory, w))
-            .map_err(|e| Failure::runtime(format!("{}: cannot write: {e}", path.display())))?;
+        write_file(path, |w| write_tum(&trajectory, w))?;
     }
     if let Some(path) = &args.plot {
         plot(&pose_graph, &summary, args.reference.as_deref(), path)?;
     }
     if let Some(path) = &args.weights {
-        write_atomically(path, |w| {
+        write_file(path, |w| {
             for (edge, weight) in pose_graph.graph.edges.iter().zip(&summary.weights) {
                 writeln!(w, "{} {} {}", edge.from, edge.to, weight)?;
             }
             Ok(())
-        })
-        .map_err(|e| Failure::runtime(format!("{}: cannot write: {e}", path.display())))?;
+        })?;
     }
     if let Some(path) = &args.json {
         let json = summary_json(&pose_graph, &summary, &strategy, load_time);
         let text = serde_json::to_string_pretty(&json).map_err(Failure::runtime)?;
-        write_atomically(path, |w| writeln!(w, "{text}"))
-            .map_err(|e| Failure::runtime(format!("{}: cannot write: {e}", path.display())))?;
+        write_file(path, |w| writeln!(w, "{text}"))?;
     }
     if !args.quiet {
         say!(
@@ -246,6 +262,85 @@ pub(crate) fn run(args: &SolveArgs) -> Result<u8, Failure> {
         );
     }
     Ok(if summary.converged() { 0 } else { 3 })
+}
+
+/// A read error as a bad-input failure; a matrix that is not positive definite also gets the
+/// hint that `--repair-information` exists.
+fn read_failure(error: G2oError) -> Failure {
+    match error.kind() {
+        Some(G2oErrorKind::NotPositiveDefinite { .. }) => Failure::input(format!(
+            "{error} (--repair-information replaces such matrices by the nearest positive \
+             definite one)"
+        )),
+        _ => Failure::input(error),
+    }
+}
+
+/// Most vertex ids listed in one warning; the count says how many there are in all.
+const MAX_LISTED_IDS: usize = 10;
+
+/// `a, b, c` for at most [`MAX_LISTED_IDS`] ids, then `, ... (N in all)`.
+fn id_list(ids: &[i64]) -> String {
+    let shown: Vec<String> = ids
+        .iter()
+        .take(MAX_LISTED_IDS)
+        .map(ToString::to_string)
+        .collect();
+    let mut list = shown.join(", ");
+    if ids.len() > MAX_LISTED_IDS {
+        list += &format!(", ... ({} in all)", ids.len());
+    }
+    list
+}
+
+/// Warnings about the input on stderr: unknown tags, repaired information matrices, and the
+/// gauges added to a graph in several components.
+fn report_input_warnings(input: &std::path::Path, pose_graph: &PoseGraph) {
+    let input = input.display();
+    for w in &pose_graph.graph.warnings {
+        say_err!("rhopt: warning: {input}:{}: {}", w.line, w.message);
+    }
+    for r in &pose_graph.graph.repairs {
+        say_err!(
+            "rhopt: warning: {input}:{}: information matrix of edge {} -> {} is not positive \
+             definite (smallest eigenvalue {:e}); replaced by the nearest positive definite one \
+             (smallest eigenvalue {:e}, floor {SPD_REPAIR_FLOOR:e} x the largest)",
+            r.line,
+            r.from,
+            r.to,
+            r.min_eigenvalue_before,
+            r.min_eigenvalue_after
+        );
+    }
+    if pose_graph.components > 1 {
+        let gauges = if pose_graph.gauge_fixed.is_empty() {
+            "each has a FIX'd vertex".to_owned()
+        } else {
+            format!(
+                "each without a FIX is held in place by fixing its lowest vertex id: {}",
+                id_list(&pose_graph.gauge_fixed)
+            )
+        };
+        say_err!(
+            "rhopt: warning: {input}: the graph has {} disconnected components; {gauges}",
+            pose_graph.components
+        );
+    }
+    if !pose_graph.isolated.is_empty() {
+        let n = pose_graph.isolated.len();
+        say_err!(
+            "rhopt: warning: {input}: {n} {} no edges and {} fixed at {} initial pose{}: {}",
+            if n == 1 {
+                "vertex has"
+            } else {
+                "vertices have"
+            },
+            if n == 1 { "is" } else { "are" },
+            if n == 1 { "its" } else { "their" },
+            if n == 1 { "" } else { "s" },
+            id_list(&pose_graph.isolated)
+        );
+    }
 }
 
 /// `--plot`: the estimate (aligned to the reference when one is given), its loop closures with
@@ -342,6 +437,10 @@ fn summary_json(
         "vertices": graph.vertex_ids.len(),
         "edges": graph.graph.edges.len(),
         "warnings": graph.graph.warnings.len(),
+        "information_repairs": graph.graph.repairs.len(),
+        "components": graph.components,
+        "gauge_vertices": graph.gauge_fixed.len(),
+        "isolated_vertices": graph.isolated.len(),
         "initialised_from_edges": graph.initialised_from_edges,
         "initial_chi2": s.initial_chi2,
         "final_chi2": s.final_chi2,

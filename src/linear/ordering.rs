@@ -52,8 +52,8 @@ mod tests {
         // A star: block 0 coupled with 1..=5. Eliminating the centre first would fill the
         // leaves' 5×5 block completely; minimum degree takes it last.
         let mut block_rows: Vec<Vec<usize>> = (0..6).map(|c| vec![c]).collect();
-        for c in 1..6 {
-            block_rows[c].insert(0, 0);
+        for rows in &mut block_rows[1..] {
+            rows.insert(0, 0);
         }
         let positions = block_elimination_positions(&block_rows);
         let mut sorted = positions.clone();

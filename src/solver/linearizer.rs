@@ -7,12 +7,16 @@
 
 use std::cell::RefCell;
 
-use nalgebra::{DMatrixView, DMatrixViewMut, DVectorView, DVectorViewMut};
+use nalgebra::{
+    Const, DMatrixView, DMatrixViewMut, DVectorView, DVectorViewMut, Dim, Dyn, MatrixView,
+    MatrixViewMut, U1,
+};
 use rayon::prelude::*;
 
 use crate::factor::Jacobians;
 use crate::kernel::KernelValue;
 use crate::linear::{block_elimination_positions, HessianPattern};
+use crate::loss::LossCost;
 use crate::problem::{FactorEntry, Problem, Values};
 use crate::solver::Weighting;
 
@@ -222,45 +226,40 @@ fn with_scratch<R>(len: usize, f: impl FnOnce(&mut [f64]) -> R) -> R {
     })
 }
 
-/// A factor's cost and its first derivatives with respect to the factor's output e, halved to
-/// match b and H (which are half the gradient and Hessian of F):
-///
-/// * Mahalanobis: s = eᵀΩe, ĝ = Ωe, ĈJ = ΩJ;
-/// * loss: s = L(e, t), ĝ = ½∂L/∂e, ĈJ = ½CJ with the loss's PSD curvature C.
-///
-/// Writes ĝ into `half_gradient` and, when a Jacobian J is given, ĈJ into its companion; returns
-/// s, or NaN where a loss rejects the model's outputs (the solver then rejects the step).
-fn cost_and_derivatives(
-    entry: &FactorEntry,
+/// A factor's cost s without derivatives: eᵀΩe, or the loss value L(e, t) (NaN where the loss
+/// rejects the model's outputs, so that the solver rejects the step). `scratch` holds d values.
+fn cost_value(entry: &FactorEntry, e: &[f64], scratch: &mut [f64]) -> f64 {
+    match &entry.loss {
+        None => whiten(entry, e, scratch),
+        Some(loss) => loss.value(e).unwrap_or(f64::NAN),
+    }
+}
+
+/// A loss factor's cost s = L(e, t) and its derivatives with respect to the model output e,
+/// halved to match b and H (half the gradient and Hessian of F): ĝ = ½∂L/∂e into
+/// `half_gradient`, ĈJ = ½CJ (C the loss's PSD curvature) into `half_curvature_jacobian`.
+/// Returns NaN, with zero derivatives, where the loss rejects the outputs.
+fn loss_derivatives(
+    loss: &LossCost,
     e: &[f64],
     half_gradient: &mut [f64],
-    jacobian: Option<(DMatrixView<'_, f64>, DMatrixViewMut<'_, f64>)>,
+    jacobian: DMatrixView<'_, f64>,
+    mut half_curvature_jacobian: DMatrixViewMut<'_, f64>,
 ) -> f64 {
-    let Some(loss) = &entry.loss else {
-        let chi2 = whiten(entry, e, half_gradient);
-        if let Some((jac, mut oj)) = jacobian {
-            match &entry.information {
-                Some(info) => oj.gemm(1.0, info, &jac, 0.0),
-                None => oj.copy_from(&jac),
-            }
-        }
-        return chi2;
-    };
-    let Some((jac, mut oj)) = jacobian else {
-        return loss.value(e).unwrap_or(f64::NAN);
-    };
     match loss.evaluate(e) {
         Ok(evaluation) => {
             for (h, g) in half_gradient.iter_mut().zip(&evaluation.gradient) {
                 *h = 0.5 * g;
             }
-            evaluation.curvature.mul_mat_into(jac, 0.5, oj);
+            evaluation
+                .curvature
+                .mul_mat_into(jacobian, 0.5, half_curvature_jacobian);
             evaluation.value
         }
         Err(_) => {
             // Zeros keep the local system finite; the NaN cost makes the solver discard it.
             half_gradient.fill(0.0);
-            oj.fill(0.0);
+            half_curvature_jacobian.fill(0.0);
             f64::NAN
         }
     }
@@ -298,7 +297,7 @@ fn evaluate_factor(entry: &FactorEntry, values: &Values) -> FactorCost {
     with_scratch(2 * d, |buf| {
         let (e, oe) = buf.split_at_mut(d);
         entry.factor.evaluate(values, e, None);
-        factor_cost(entry, cost_and_derivatives(entry, e, oe, None))
+        factor_cost(entry, cost_value(entry, e, oe))
     })
 }
 
@@ -317,7 +316,8 @@ fn factor_cost(entry: &FactorEntry, chi2: f64) -> FactorCost {
 }
 
 /// Local system of one factor: H = ρ' JᵀĈJ (column-major `n × n`, plus the second-order term
-/// when [`Weighting`] asks for it) and g = ρ' Jᵀĝ, with ĝ and Ĉ from [`cost_and_derivatives`].
+/// when [`Weighting`] asks for it) and g = ρ' Jᵀĝ, where ĝ = Ωe and Ĉ = Ω for a Mahalanobis
+/// cost, and as [`loss_derivatives`] says for a loss factor.
 fn linearize_factor(
     entry: &FactorEntry,
     values: &Values,
@@ -335,16 +335,91 @@ fn linearize_factor(
         entry
             .factor
             .evaluate(values, e, Some(&mut Jacobians::new(jac, d, col_offsets)));
-        let jac = DMatrixView::from_slice(jac, d, n);
-        let mut oj = DMatrixViewMut::from_slice(oj, d, n);
-        let chi2 = cost_and_derivatives(entry, e, oe, Some((jac, oj.as_view_mut())));
+        let local = Local {
+            entry,
+            weighting,
+            e,
+            oe,
+            jac,
+            oj,
+            h,
+            g,
+        };
+        // Pose-graph factors get sizes known at compile time, so that the small products below
+        // are unrolled instead of looping over runtime dimensions.
+        match (d, n, entry.loss.is_none()) {
+            (3, 6, true) => local.system(Const::<3>, Const::<6>),
+            (6, 12, true) => local.system(Const::<6>, Const::<12>),
+            (3, 3, true) => local.system(Const::<3>, Const::<3>),
+            (6, 6, true) => local.system(Const::<6>, Const::<6>),
+            _ => local.system(Dyn(d), Dyn(n)),
+        }
+    })
+}
+
+/// One factor's buffers while its local system is formed: residual e, ĝ, Jacobian J (d × n),
+/// ĈJ, and the outputs H and g.
+struct Local<'a> {
+    entry: &'a FactorEntry,
+    weighting: Weighting,
+    e: &'a [f64],
+    oe: &'a mut [f64],
+    jac: &'a [f64],
+    oj: &'a mut [f64],
+    h: &'a mut [f64],
+    g: &'a mut [f64],
+}
+
+impl Local<'_> {
+    /// Forms H and g with d × n given as `rows` × `cols` (static or dynamic dimensions).
+    fn system<R: Dim, C: Dim>(self, rows: R, cols: C) -> FactorCost {
+        let Local {
+            entry,
+            weighting,
+            e,
+            oe,
+            jac,
+            oj,
+            h,
+            g,
+        } = self;
+        let (d, n) = (rows.value(), cols.value());
+        let chi2 = match &entry.loss {
+            None => {
+                let chi2 = whiten(entry, e, oe);
+                let jac = MatrixView::from_slice_generic(jac, rows, cols);
+                let mut oj = MatrixViewMut::from_slice_generic(oj, rows, cols);
+                match &entry.information {
+                    Some(info) => {
+                        let info = MatrixView::from_slice_generic(info.as_slice(), rows, rows);
+                        oj.gemm(1.0, &info, &jac, 0.0);
+                    }
+                    None => oj.copy_from(&jac),
+                }
+                chi2
+            }
+            Some(loss) => loss_derivatives(
+                loss,
+                e,
+                oe,
+                DMatrixView::from_slice(jac, d, n),
+                DMatrixViewMut::from_slice(oj, d, n),
+            ),
+        };
         let cost = factor_cost(entry, chi2);
         let w = cost.kernel.d1;
-        let mut h = DMatrixViewMut::from_slice(h, n, n);
+        let jac = MatrixView::from_slice_generic(jac, rows, cols);
+        let oj = MatrixView::from_slice_generic(oj, rows, cols);
+        let mut h = MatrixViewMut::from_slice_generic(h, cols, cols);
         h.gemm_tr(w, &jac, &oj, 0.0);
-        let mut g = DVectorViewMut::from_slice(g, n);
+        let mut g = MatrixViewMut::from_slice_generic(g, cols, U1);
         // v = Jᵀĝ first; the gradient is ρ'v and the second-order term is 2ρ'' vvᵀ.
-        g.gemv_tr(1.0, &jac, &DVectorView::from_slice(oe, d), 0.0);
+        g.gemv_tr(
+            1.0,
+            &jac,
+            &MatrixView::from_slice_generic(oe, rows, U1),
+            0.0,
+        );
         // The correction changes one whitened eigenvalue, along the residual, to ρ' + 2ρ''s; it is
         // applied only where that stays positive (see Weighting::SecondOrder).
         if weighting == Weighting::SecondOrder && w + 2.0 * cost.kernel.d2 * chi2 > 0.0 {
@@ -352,5 +427,5 @@ fn linearize_factor(
         }
         g *= w;
         cost
-    })
+    }
 }

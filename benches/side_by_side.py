@@ -12,10 +12,13 @@ iterations and final chi2, and the ratio rhopt / Ceres; with --out it also write
 import argparse
 import json
 import os
+import resource
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -32,13 +35,49 @@ def dataset_path(name):
     sys.exit(f"dataset {name} not found under {DATASETS}")
 
 
-def run_rhopt(path, threads, extra):
+def run_process(cmd, timeout=None, env=None):
+    """Run cmd in its own process group and wait for it.
+
+    Returns (rc, stdout, stderr, wall_s, cpu_s): cpu_s is the user + system time of the child and
+    of every descendant it waited for (getrusage(RUSAGE_CHILDREN) delta, so run one at a time).
+    After `timeout` seconds the whole group is killed and rc is None."""
+    ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    w0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env, start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+        rc = proc.returncode
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+        rc = None
+    wall = time.perf_counter() - w0
+    ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
+    return rc, out, err, wall, cpu
+
+
+def rhopt_summary(path, threads, extra, output=None, timeout=None):
+    """One `rhopt solve --json` run: its summary dict plus a "process" entry (exit code, wall and
+    CPU seconds of the whole process, load included). rhopt exits non-zero when it stops without
+    converging but still writes the summary; None if no summary was written (crash, timeout)."""
     with tempfile.TemporaryDirectory() as td:
         out = os.path.join(td, "summary.json")
         cmd = [RHOPT, "solve", path, "--json", out, "-q", "--threads", str(threads)] + extra
-        subprocess.run(cmd, check=False)
+        if output:
+            cmd += ["-o", output]
+        rc, _, err, wall, cpu = run_process(cmd, timeout)
+        if not os.path.exists(out):
+            return {"process": {"rc": rc, "wall_s": wall, "cpu_s": cpu, "stderr": err[-500:]}}
         with open(out) as f:
             s = json.load(f)
+    s["process"] = {"rc": rc, "wall_s": wall, "cpu_s": cpu}
+    return s
+
+
+def run_rhopt(path, threads, extra):
+    s = rhopt_summary(path, threads, extra)
     return s["time_s"]["total"], s["iterations"], s["final_chi2"]
 
 

@@ -706,7 +706,33 @@ pub fn read_g2o_with(path: &Path, options: &G2oReadOptions) -> Result<G2oGraph, 
         path: path.to_owned(),
         error,
     })?;
-    let text = std::str::from_utf8(&bytes).map_err(|e| {
+    parse_bytes_named(&bytes, path, options)
+}
+
+/// Parses the raw bytes of a g2o file exactly as [`read_g2o`] does once it has read them:
+/// invalid UTF-8 is [`G2oErrorKind::InvalidUtf8`] on the line where it starts. Errors name the
+/// path `<input>`. (This is the entry point of the `g2o` and `problem` fuzz targets.)
+///
+/// # Errors
+///
+/// As [`parse_g2o`], plus [`G2oErrorKind::InvalidUtf8`].
+///
+/// ```
+/// use rhopt::io::parse_g2o_bytes;
+///
+/// let err = parse_g2o_bytes(b"VERTEX_SE2 0 0 0 0\n# caf\xe9\n").unwrap_err();
+/// assert_eq!(err.to_string(), "<input>:2: not valid UTF-8 text");
+/// ```
+pub fn parse_g2o_bytes(bytes: &[u8]) -> Result<G2oGraph, G2oError> {
+    parse_bytes_named(bytes, Path::new("<input>"), &G2oReadOptions::default())
+}
+
+fn parse_bytes_named(
+    bytes: &[u8],
+    path: &Path,
+    options: &G2oReadOptions,
+) -> Result<G2oGraph, G2oError> {
+    let text = std::str::from_utf8(bytes).map_err(|e| {
         let line = 1 + bytes
             .iter()
             .take(e.valid_up_to())

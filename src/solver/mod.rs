@@ -143,6 +143,11 @@ impl Solver {
         // one: both decide whether a stop is convergence or a numerical failure.
         let mut met_non_finite = false;
         let mut last_rejection_non_finite = false;
+        // After an accepted step the next one is usually accepted too, so its trial point is
+        // linearised right away (the residuals then serve both the acceptance test and the next
+        // system) instead of evaluated and linearised again; after a rejection, while LM raises
+        // λ, trial points are only evaluated.
+        let mut speculate = true;
 
         while termination.is_none() {
             if iterations >= opts.max_iterations {
@@ -248,9 +253,15 @@ impl Solver {
                         step,
                         trial,
                     );
-                    lin.evaluate(problem.factors(), trial);
+                    let linearised = speculate;
+                    if linearised {
+                        lin.linearize(problem.factors(), trial, opts.weighting);
+                        times.linearize += t.elapsed();
+                    } else {
+                        lin.evaluate(problem.factors(), trial);
+                        times.evaluate += t.elapsed();
+                    }
                     let (new_chi2, new_cost) = lin.totals();
-                    times.evaluate += t.elapsed();
 
                     // Predicted decrease of the model F + 2bᵀδ + δᵀHδ: δᵀ(λDδ − b).
                     let predicted: f64 = step
@@ -262,6 +273,7 @@ impl Solver {
                     let actual = cost - new_cost;
                     let ratio = actual / predicted;
                     let accept = new_cost.is_finite() && (!lm || ratio > 0.0);
+                    speculate = accept;
                     if accept {
                         std::mem::swap(problem.values_mut(), trial);
                         record.accepted = true;
@@ -276,9 +288,11 @@ impl Solver {
                         if relative_decrease.abs() < opts.function_tolerance {
                             termination = Some(Termination::FunctionTolerance);
                         } else {
-                            let t = Instant::now();
-                            lin.linearize(problem.factors(), problem.values(), opts.weighting);
-                            times.linearize += t.elapsed();
+                            if !linearised {
+                                let t = Instant::now();
+                                lin.linearize(problem.factors(), problem.values(), opts.weighting);
+                                times.linearize += t.elapsed();
+                            }
                             needs_assembly = true;
                         }
                     } else if !lm {

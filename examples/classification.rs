@@ -40,7 +40,7 @@ use std::time::Duration;
 use rhopt::factor::LinearModel;
 use rhopt::learn::{
     centred_softmax_parameters, gaussian_classes, imbalanced_binary, linear_link_model, minimise,
-    predict, BinaryCounts, BinaryOptions, ClassOptions, ConfusionMatrix, Link, Method,
+    predict, BinaryCounts, BinaryOptions, ClassOptions, ConfusionMatrix, Link, Method, Minimised,
 };
 use rhopt::loss::{
     BceLoss, BceWithLogitsLoss, CrossEntropyLoss, LossCost, NllLoss, SigmoidFocalLoss,
@@ -101,14 +101,9 @@ fn tight() -> SolverOptions {
     }
 }
 
-/// One solved fit.
+/// One solved fit: what the minimiser reported and the parameters it found.
 struct Fit {
-    loss: f64,
-    /// Iterations, and for L-BFGS the evaluations of F and ∇F its line searches made.
-    iterations: String,
-    time: Duration,
-    /// Why it stopped, if it did not converge.
-    failure: Option<String>,
+    report: Minimised,
     params: Vec<f64>,
 }
 
@@ -124,12 +119,9 @@ fn fit(
     let key = problem.add_variable_params(VariableKind::Euclidean(n), &vec![0.0; n]);
     let model = model(key, problem.values())?;
     problem.add_loss_cost(model, Arc::new(LossCost::new(loss, targets)?))?;
-    let run = minimise(&mut problem, method, &tight())?;
+    let report = minimise(&mut problem, method, &tight())?;
     Ok(Fit {
-        loss: run.final_cost,
-        iterations: run.iterations,
-        time: run.time,
-        failure: run.failure,
+        report,
         params: problem.values().params(key).to_vec(),
     })
 }
@@ -140,7 +132,7 @@ fn ms(d: Duration) -> f64 {
 
 /// Marks a fit that did not converge, and notes why for below the table.
 fn flag(name: &str, run: &Fit, notes: &mut Vec<String>) -> &'static str {
-    match &run.failure {
+    match &run.report.failure {
         None => "",
         Some(why) => {
             notes.push(format!("* {name}: stopped by {why}"));
@@ -228,10 +220,10 @@ fn binary(seed: u64) -> Result<()> {
         let c = BinaryCounts::from_probabilities(&p, &test.labels, 0.5);
         out!(
             "| {name} | {:.5} | {}{} | {:.1} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} |",
-            run.loss,
-            run.iterations,
+            run.report.final_cost,
+            run.report.iterations,
             flag(&name, &run, &mut notes),
-            ms(run.time),
+            ms(run.report.time),
             c.accuracy(),
             c.precision(),
             c.recall(),
@@ -312,10 +304,10 @@ fn multiclass(seed: u64) -> Result<()> {
         out!(
             "| {name} | {} | {:.8} | {}{} | {:.1} | {:.3} | {:.3} | {:.3} | {:.3} |",
             method.name(),
-            run.loss,
-            run.iterations,
+            run.report.final_cost,
+            run.report.iterations,
             flag(&label, run, &mut notes),
-            ms(run.time),
+            ms(run.report.time),
             matrix.accuracy(),
             matrix.balanced_accuracy(),
             matrix.macro_f1(),
@@ -333,14 +325,14 @@ fn multiclass(seed: u64) -> Result<()> {
     let centred = centred_softmax_parameters(&reference.params, k);
     let mut failures = Vec::new();
     for ((name, method, run), p) in runs.iter().zip(&probabilities).skip(1) {
-        let d_loss = (run.loss - reference.loss).abs();
+        let d_loss = (run.report.final_cost - reference.report.final_cost).abs();
         let d_params = max_abs_diff(&centred_softmax_parameters(&run.params, k), &centred);
         let d_p = max_abs_diff(p, &probabilities[0]);
         // NLL's curvature is zero, so LM's normal equations hold nothing but its damping: it
         // runs damped gradient descent, whose decrease per step gets tiny long before the
         // parameters are within 10⁻⁵, and its stopping test fires there.
         let first_order = *name == NLL && *method == Method::LevenbergMarquardt;
-        let exempt = first_order || run.failure.is_some();
+        let exempt = first_order || run.report.failure.is_some();
         let mark = if exempt { " †" } else { "" };
         out!(
             "| {name} | {}{mark} | {d_loss:.1e} | {d_params:.1e} | {d_p:.1e} |",

@@ -39,12 +39,11 @@
 use std::error::Error;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
 use plotters::prelude::*;
 use rhopt::io::write_atomically;
 use rhopt::learn::{
-    blob_image, minimise, predict, BinaryCounts, BlobImage, BlobOptions, Link, Method,
+    blob_image, minimise, predict, BinaryCounts, BlobImage, BlobOptions, Link, Method, Minimised,
 };
 use rhopt::loss::{BceLoss, SoftDiceLoss, SoftIouLoss};
 use rhopt::prelude::*;
@@ -104,13 +103,9 @@ fn parse_args() -> std::result::Result<Args, String> {
     Ok(args)
 }
 
-/// One solved fit.
+/// One solved fit: what the minimiser reported and the parameters it found.
 struct Fit {
-    loss: f64,
-    /// Iterations, and for L-BFGS the evaluations of F and ∇F its line searches made.
-    iterations: String,
-    time: Duration,
-    failure: Option<String>,
+    report: Minimised,
     params: Vec<f64>,
 }
 
@@ -127,12 +122,9 @@ fn lm_options() -> SolverOptions {
 
 fn fit(image: &BlobImage, loss: Arc<dyn Loss>, weight_decay: f64, method: Method) -> Result<Fit> {
     let (mut problem, key) = image.segmentation_problem(loss, weight_decay)?;
-    let run = minimise(&mut problem, method, &lm_options())?;
+    let report = minimise(&mut problem, method, &lm_options())?;
     Ok(Fit {
-        loss: run.final_cost,
-        iterations: run.iterations,
-        time: run.time,
-        failure: run.failure,
+        report,
         params: problem.values().params(key).to_vec(),
     })
 }
@@ -177,7 +169,7 @@ fn run(args: &Args) -> Result<()> {
             let c = BinaryCounts::from_probabilities(&p, &image.mask, 0.5);
             let p_held = predict(&held_out.features(), &run.params, 1, Link::Sigmoid);
             let h = BinaryCounts::from_probabilities(&p_held, &held_out.mask, 0.5);
-            let mark = match &run.failure {
+            let mark = match &run.report.failure {
                 Some(why) => {
                     notes.push(format!("* {name}, {solver}: stopped by {why}"));
                     " *"
@@ -187,9 +179,9 @@ fn run(args: &Args) -> Result<()> {
             let [w_i, w_s, b] = [run.params[0], run.params[1], run.params[2]];
             out!(
                 "| {name} | {solver} | {:.6} | {}{mark} | {:.1} | ({w_i:.2}, {w_s:.2}, {b:.2}) | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} |",
-                run.loss,
-                run.iterations,
-                run.time.as_secs_f64() * 1e3,
+                run.report.final_cost,
+                run.report.iterations,
+                run.report.time.as_secs_f64() * 1e3,
                 c.iou(),
                 c.f1(),
                 c.recall(),
@@ -200,9 +192,9 @@ fn run(args: &Args) -> Result<()> {
             // Draw each loss's fit with the lower objective (the solvers agree when both
             // converge; with --weight-decay 0, LM can stop far off).
             match best.iter_mut().find(|(n, _, _, _)| n == name) {
-                Some(entry) if entry.1 <= run.loss => {}
-                Some(entry) => *entry = (name, run.loss, c.iou(), p),
-                None => best.push((name, run.loss, c.iou(), p)),
+                Some(entry) if entry.1 <= run.report.final_cost => {}
+                Some(entry) => *entry = (name, run.report.final_cost, c.iou(), p),
+                None => best.push((name, run.report.final_cost, c.iou(), p)),
             }
         }
     }

@@ -2,7 +2,7 @@
 
 use super::support::{
     elementwise, output_count, sigmoid, softplus, unit_interval_outputs, unit_interval_targets,
-    values, whole_samples, Pointwise,
+    value_outputs, values, Pointwise,
 };
 use super::{Loss, LossError, Reduction, Targets, Terms};
 
@@ -46,7 +46,7 @@ impl Loss for BceLoss {
         self.reduction
     }
     fn expected_outputs(&self, targets: Targets<'_>) -> Result<usize, LossError> {
-        Ok(values(self.name(), targets)?.len())
+        value_outputs(self.name(), targets, 1)
     }
     fn terms(&self, outputs: &[f64], targets: Targets<'_>) -> Result<Terms, LossError> {
         let t = values(self.name(), targets)?;
@@ -113,11 +113,9 @@ impl Loss for BceWithLogitsLoss {
         self.reduction
     }
     fn expected_outputs(&self, targets: Targets<'_>) -> Result<usize, LossError> {
-        let t = values(self.name(), targets)?;
-        if let Some(w) = &self.pos_weight {
-            whole_samples(t.len(), w.len())?;
-        }
-        Ok(t.len())
+        // pos_weight has one weight per label, so it sets the sample length.
+        let labels = self.pos_weight.as_ref().map_or(1, Vec::len);
+        value_outputs(self.name(), targets, labels)
     }
     fn terms(&self, outputs: &[f64], targets: Targets<'_>) -> Result<Terms, LossError> {
         let t = values(self.name(), targets)?;

@@ -1,8 +1,10 @@
 //! Focal losses (Lin et al., "Focal Loss for Dense Object Detection", 2017). Both curvatures
 //! hold the focal weight fixed; see "Surrogate curvatures" in the module docs of `loss`.
 
-use super::support::{elementwise, parameter, sigmoid, softplus, unit_interval_targets, values};
-use super::support::{whole_samples, Pointwise};
+use super::support::Pointwise;
+use super::support::{
+    elementwise, parameter, sigmoid, softplus, unit_interval_targets, value_outputs, values,
+};
 use super::{Loss, LossError, Reduction, Targets, Terms};
 
 /// The multi-label focal loss clamps probabilities to [10⁻⁴, 1 − 10⁻⁴].
@@ -50,7 +52,7 @@ impl Loss for SigmoidFocalLoss {
         self.reduction
     }
     fn expected_outputs(&self, targets: Targets<'_>) -> Result<usize, LossError> {
-        Ok(values(self.name(), targets)?.len())
+        value_outputs(self.name(), targets, 1)
     }
     fn terms(&self, outputs: &[f64], targets: Targets<'_>) -> Result<Terms, LossError> {
         let t = values(self.name(), targets)?;
@@ -120,9 +122,7 @@ impl Loss for MultiLabelFocalLoss {
         self.reduction
     }
     fn expected_outputs(&self, targets: Targets<'_>) -> Result<usize, LossError> {
-        let t = values(self.name(), targets)?;
-        whole_samples(t.len(), self.labels)?;
-        Ok(t.len())
+        value_outputs(self.name(), targets, self.labels)
     }
     fn terms(&self, outputs: &[f64], targets: Targets<'_>) -> Result<Terms, LossError> {
         let t = values(self.name(), targets)?;

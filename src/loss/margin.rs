@@ -1,7 +1,7 @@
 //! The hinge loss with ±1 labels.
 
 use super::regression::DEFAULT_IRLS_EPSILON;
-use super::support::{elementwise, parameter, values, Pointwise};
+use super::support::{elementwise, parameter, value_outputs, values, Pointwise};
 use super::{Loss, LossError, Reduction, Targets, Terms};
 
 /// Hinge loss with labels tᵢ ∈ {−1, +1}: ℓᵢ = max(0, u), u = 1 − tᵢzᵢ.
@@ -48,7 +48,7 @@ impl Loss for HingeLoss {
         self.reduction
     }
     fn expected_outputs(&self, targets: Targets<'_>) -> Result<usize, LossError> {
-        Ok(values(self.name(), targets)?.len())
+        value_outputs(self.name(), targets, 1)
     }
     fn terms(&self, outputs: &[f64], targets: Targets<'_>) -> Result<Terms, LossError> {
         let t = values(self.name(), targets)?;

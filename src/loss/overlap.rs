@@ -7,7 +7,9 @@
 //! curvature (the positive part of a rank-2 Hessian) is in the module docs of `loss`, under
 //! "Surrogate curvatures".
 
-use super::support::{output_count, parameter, unit_interval_targets, values, whole_samples};
+use super::support::{
+    output_count, parameter, unit_interval_targets, value_outputs, values, whole_samples,
+};
 use super::{Curvature, Loss, LossError, Reduction, Targets, Terms};
 
 /// One sample's L = 1 − (αᵀp + n₀)/(βᵀp + m₀).
@@ -177,9 +179,7 @@ impl Loss for SoftDiceLoss {
         self.reduction
     }
     fn expected_outputs(&self, targets: Targets<'_>) -> Result<usize, LossError> {
-        let t = values(self.name(), targets)?;
-        whole_samples(t.len(), self.sample_len)?;
-        Ok(t.len())
+        value_outputs(self.name(), targets, self.sample_len)
     }
     fn terms(&self, outputs: &[f64], targets: Targets<'_>) -> Result<Terms, LossError> {
         let eps = self.epsilon;
@@ -224,9 +224,7 @@ impl Loss for SoftIouLoss {
         self.reduction
     }
     fn expected_outputs(&self, targets: Targets<'_>) -> Result<usize, LossError> {
-        let t = values(self.name(), targets)?;
-        whole_samples(t.len(), self.sample_len)?;
-        Ok(t.len())
+        value_outputs(self.name(), targets, self.sample_len)
     }
     fn terms(&self, outputs: &[f64], targets: Targets<'_>) -> Result<Terms, LossError> {
         let eps = self.epsilon;
@@ -299,9 +297,7 @@ impl Loss for GeneralizedDiceLoss {
         self.reduction
     }
     fn expected_outputs(&self, targets: Targets<'_>) -> Result<usize, LossError> {
-        let t = values(self.name(), targets)?;
-        whole_samples(t.len(), self.pixels * self.classes)?;
-        Ok(t.len())
+        value_outputs(self.name(), targets, self.pixels * self.classes)
     }
     fn terms(&self, outputs: &[f64], targets: Targets<'_>) -> Result<Terms, LossError> {
         let (k, eps) = (self.classes, self.epsilon);

@@ -1,6 +1,6 @@
 //! Regression losses on real targets: MSE, L1 (MAE) and Huber.
 
-use super::support::{elementwise, parameter, values, Pointwise};
+use super::support::{elementwise, parameter, value_outputs, values, Pointwise};
 use super::{Loss, LossError, Reduction, Targets, Terms};
 
 /// Default ε of the L1 and hinge IRLS weights 1/max(|r|, ε): small enough not to matter for
@@ -31,7 +31,7 @@ impl Loss for MseLoss {
         self.reduction
     }
     fn expected_outputs(&self, targets: Targets<'_>) -> Result<usize, LossError> {
-        Ok(values(self.name(), targets)?.len())
+        value_outputs(self.name(), targets, 1)
     }
     fn terms(&self, outputs: &[f64], targets: Targets<'_>) -> Result<Terms, LossError> {
         let t = values(self.name(), targets)?;
@@ -84,7 +84,7 @@ impl Loss for L1Loss {
         self.reduction
     }
     fn expected_outputs(&self, targets: Targets<'_>) -> Result<usize, LossError> {
-        Ok(values(self.name(), targets)?.len())
+        value_outputs(self.name(), targets, 1)
     }
     fn terms(&self, outputs: &[f64], targets: Targets<'_>) -> Result<Terms, LossError> {
         let t = values(self.name(), targets)?;
@@ -127,7 +127,7 @@ impl Loss for HuberLoss {
         self.reduction
     }
     fn expected_outputs(&self, targets: Targets<'_>) -> Result<usize, LossError> {
-        Ok(values(self.name(), targets)?.len())
+        value_outputs(self.name(), targets, 1)
     }
     fn terms(&self, outputs: &[f64], targets: Targets<'_>) -> Result<Terms, LossError> {
         let t = values(self.name(), targets)?;

@@ -39,6 +39,19 @@ pub(crate) fn whole_samples(len: usize, group: usize) -> Result<usize, LossError
     }
 }
 
+/// [`Loss::expected_outputs`](super::Loss::expected_outputs) of a loss on value targets whose
+/// samples have `sample_len` outputs (1 for elementwise losses): one output per target, and a
+/// whole number of samples.
+pub(crate) fn value_outputs(
+    loss: &'static str,
+    targets: Targets<'_>,
+    sample_len: usize,
+) -> Result<usize, LossError> {
+    let t = values(loss, targets)?;
+    whole_samples(t.len(), sample_len)?;
+    Ok(t.len())
+}
+
 /// Checks the number of outputs.
 pub(crate) fn output_count(outputs: &[f64], expected: usize) -> Result<(), LossError> {
     if outputs.len() == expected {

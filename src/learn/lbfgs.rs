@@ -84,15 +84,15 @@ pub fn minimise_lbfgs(
     problem: &mut Problem,
     options: &LbfgsOptions,
 ) -> Result<LbfgsSummary, argmin::core::Error> {
-    // argmin takes its objective by value; a second one evaluates the start and applies the
-    // result.
     let objective = Objective::new(problem);
     let start = vec![0.0; objective.dim()];
     let initial_cost = objective.cost(&start);
     let clock = Instant::now();
     let solver = LBFGS::new(MoreThuenteLineSearch::new(), options.memory)
         .with_tolerance_grad(options.gradient_tolerance)?;
-    let result = Executor::new(Objective::new(problem), solver)
+    // argmin takes the objective by value and hands it back with the result, so the problem is
+    // analysed once.
+    let mut result = Executor::new(objective, solver)
         .configure(|state| {
             state
                 .param(start.clone())
@@ -124,6 +124,11 @@ pub fn minimise_lbfgs(
         termination,
         time,
     };
+    // argmin hands the objective back with the result; rebuild it only if it ever did not.
+    let objective = result
+        .problem
+        .take_problem()
+        .unwrap_or_else(|| Objective::new(problem));
     objective.apply(&best, problem);
     Ok(summary)
 }

@@ -15,7 +15,7 @@ use rayon::prelude::*;
 
 use crate::factor::Jacobians;
 use crate::kernel::KernelValue;
-use crate::linear::{block_elimination_positions, HessianPattern};
+use crate::linear::{block_elimination_positions, FactorBlocks, HessianPattern};
 use crate::loss::LossCost;
 use crate::problem::{FactorEntry, Problem, Values};
 use crate::solver::Weighting;
@@ -85,30 +85,6 @@ impl Linearizer {
         }
 
         let factors = problem.factors();
-        // Number the blocks in their fill-reducing elimination order, so that H is assembled
-        // already permuted for the sparse factorisation.
-        let natural_blocks = |entry: &FactorEntry| -> Vec<(Option<usize>, usize)> {
-            entry
-                .factor
-                .keys()
-                .iter()
-                .map(|key| (var_block[key.0], values.kind(*key).dof()))
-                .collect()
-        };
-        let natural: Vec<_> = factors.iter().map(natural_blocks).collect();
-        let positions = block_elimination_positions(&HessianPattern::block_adjacency(
-            block_dims.len(),
-            natural.iter().map(Vec::as_slice),
-        ));
-        for block in var_block.iter_mut().flatten() {
-            *block = positions[*block];
-        }
-        let mut ordered_dims = vec![0; block_dims.len()];
-        for (natural, &position) in positions.iter().enumerate() {
-            ordered_dims[position] = block_dims[natural];
-        }
-        let block_dims = ordered_dims;
-
         let mut col_offsets = Vec::new();
         let mut col_offsets_ptr = vec![0];
         let mut local_dims = Vec::with_capacity(factors.len());
@@ -127,11 +103,27 @@ impl Linearizer {
             factor_blocks_ptr.push(factor_blocks.len());
             local_dims.push(acc);
         }
+        // Renumber the blocks in their fill-reducing elimination order, so that H is assembled
+        // already permuted for the sparse factorisation.
+        let positions = block_elimination_positions(&HessianPattern::block_adjacency(
+            block_dims.len(),
+            per_factor(&factor_blocks, &factor_blocks_ptr),
+        ));
+        for block in var_block
+            .iter_mut()
+            .flatten()
+            .chain(factor_blocks.iter_mut().filter_map(|(b, _)| b.as_mut()))
+        {
+            *block = positions[*block];
+        }
+        let mut ordered_dims = vec![0; block_dims.len()];
+        for (natural, &position) in positions.iter().enumerate() {
+            ordered_dims[position] = block_dims[natural];
+        }
+
         let pattern = HessianPattern::analyse(
-            &block_dims,
-            factor_blocks_ptr
-                .windows(2)
-                .map(|w| &factor_blocks[w[0]..w[1]]),
+            &ordered_dims,
+            per_factor(&factor_blocks, &factor_blocks_ptr),
         );
         let stride = local_dims.iter().map(|&n| n * n + n).max().unwrap_or(0);
         Self {
@@ -213,6 +205,14 @@ impl Linearizer {
     pub fn weights(&self) -> Vec<f64> {
         self.costs.iter().map(|c| c.kernel.d1).collect()
     }
+}
+
+/// The blocks of each factor, from the flat list and its per-factor start pointers.
+fn per_factor<'a>(
+    blocks: &'a [(Option<usize>, usize)],
+    ptr: &'a [usize],
+) -> impl Iterator<Item = FactorBlocks<'a>> + Clone + 'a {
+    ptr.windows(2).map(move |w| &blocks[w[0]..w[1]])
 }
 
 /// Runs `f` with this thread's scratch buffer grown to at least `len`.

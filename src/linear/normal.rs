@@ -70,9 +70,4 @@ impl NormalSolver {
             Self::Dense(d) => d.solve_in_place(rhs),
         }
     }
-
-    /// Whether this is the dense path.
-    pub fn is_dense(&self) -> bool {
-        matches!(self, Self::Dense(_))
-    }
 }

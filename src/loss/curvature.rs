@@ -1,5 +1,7 @@
 //! The curvature C that a loss hands to the solver for H += JᵀCJ.
 
+use std::ops::Range;
+
 use nalgebra::{DMatrix, DMatrixView, DMatrixViewMut, DVector};
 
 /// A symmetric positive semi-definite matrix C (n × n, n = number of model outputs) in a form
@@ -40,8 +42,30 @@ pub enum Curvature {
 impl Curvature {
     /// The dimension n (number of model outputs).
     pub fn dim(&self) -> usize {
+        self.diagonal().len()
+    }
+
+    /// The rank-one blocks cₖvₖvₖᵀ as (rows of block k, vₖ, cₖ); none for a diagonal C.
+    fn rank_one_blocks(&self) -> impl Iterator<Item = (Range<usize>, &[f64], f64)> {
+        let (block, vectors, coefficients): (usize, &[f64], &[f64]) = match self {
+            Self::Diagonal(_) => (1, &[], &[]),
+            Self::DiagonalPlusRankOne {
+                block,
+                vectors,
+                coefficients,
+                ..
+            } => (*block, vectors, coefficients),
+        };
+        coefficients.iter().enumerate().map(move |(k, &c)| {
+            let rows = k * block..(k + 1) * block;
+            (rows.clone(), &vectors[rows], c)
+        })
+    }
+
+    /// The diagonal d, one entry per output (both forms have one).
+    pub fn diagonal(&self) -> &[f64] {
         match self {
-            Self::Diagonal(d) | Self::DiagonalPlusRankOne { diagonal: d, .. } => d.len(),
+            Self::Diagonal(d) | Self::DiagonalPlusRankOne { diagonal: d, .. } => d,
         }
     }
 
@@ -68,47 +92,25 @@ impl Curvature {
     /// If `x.len() != self.dim()`.
     pub fn mul_vec(&self, x: &[f64]) -> Vec<f64> {
         assert_eq!(x.len(), self.dim(), "Curvature::mul_vec: length mismatch");
-        match self {
-            Self::Diagonal(d) => d.iter().zip(x).map(|(d, x)| d * x).collect(),
-            Self::DiagonalPlusRankOne {
-                diagonal,
-                block,
-                vectors,
-                coefficients,
-            } => {
-                let mut y: Vec<f64> = diagonal.iter().zip(x).map(|(d, x)| d * x).collect();
-                for (k, c) in coefficients.iter().enumerate() {
-                    let range = k * block..(k + 1) * block;
-                    let v = &vectors[range.clone()];
-                    let vx: f64 = v.iter().zip(&x[range.clone()]).map(|(a, b)| a * b).sum();
-                    for (yi, vi) in y[range].iter_mut().zip(v) {
-                        *yi += c * vx * vi;
-                    }
-                }
-                y
+        let mut y: Vec<f64> = self.diagonal().iter().zip(x).map(|(d, x)| d * x).collect();
+        for (rows, v, c) in self.rank_one_blocks() {
+            let vx: f64 = v.iter().zip(&x[rows.clone()]).map(|(a, b)| a * b).sum();
+            for (yi, vi) in y[rows].iter_mut().zip(v) {
+                *yi += c * vx * vi;
             }
         }
+        y
     }
 
     /// C as a dense n × n matrix (for small problems, tests and debugging).
     pub fn to_dense(&self) -> DMatrix<f64> {
         let n = self.dim();
         let mut m = DMatrix::zeros(n, n);
-        match self {
-            Self::Diagonal(d) => m.set_diagonal(&DVector::from_column_slice(d)),
-            Self::DiagonalPlusRankOne {
-                diagonal,
-                block,
-                vectors,
-                coefficients,
-            } => {
-                m.set_diagonal(&DVector::from_column_slice(diagonal));
-                for (k, c) in coefficients.iter().enumerate() {
-                    let v = DVector::from_column_slice(&vectors[k * block..(k + 1) * block]);
-                    let mut view = m.view_mut((k * block, k * block), (*block, *block));
-                    view.ger(*c, &v, &v, 1.0);
-                }
-            }
+        m.set_diagonal(&DVector::from_column_slice(self.diagonal()));
+        for (rows, v, c) in self.rank_one_blocks() {
+            let v = DVector::from_column_slice(v);
+            let mut view = m.view_mut((rows.start, rows.start), (v.len(), v.len()));
+            view.ger(c, &v, &v, 1.0);
         }
         m
     }
@@ -132,35 +134,23 @@ impl Curvature {
             "mul_mat_into: Jacobian rows != curvature dim"
         );
         assert_eq!(out.shape(), (n, p), "mul_mat_into: output must be n × p");
-        let diagonal = match self {
-            Self::Diagonal(d) | Self::DiagonalPlusRankOne { diagonal: d, .. } => d,
-        };
+        let diagonal = self.diagonal();
         for c in 0..p {
             for (i, d) in diagonal.iter().enumerate() {
                 out[(i, c)] = scale * d * jacobian[(i, c)];
             }
         }
-        if let Self::DiagonalPlusRankOne {
-            block,
-            vectors,
-            coefficients,
-            ..
-        } = self
-        {
-            // Block k adds cₖ vₖ (vₖᵀ Jₖ): one dot product per column, so O(n·p) in all.
-            for (k, coefficient) in coefficients.iter().enumerate() {
-                let rows = k * block..(k + 1) * block;
-                let v = &vectors[rows.clone()];
-                for c in 0..p {
-                    let vj: f64 = v
-                        .iter()
-                        .zip(rows.clone())
-                        .map(|(v, i)| v * jacobian[(i, c)])
-                        .sum();
-                    let factor = scale * coefficient * vj;
-                    for (vi, i) in v.iter().zip(rows.clone()) {
-                        out[(i, c)] += factor * vi;
-                    }
+        // Block k adds cₖ vₖ (vₖᵀ Jₖ): one dot product per column, so O(n·p) in all.
+        for (rows, v, coefficient) in self.rank_one_blocks() {
+            for c in 0..p {
+                let vj: f64 = v
+                    .iter()
+                    .zip(rows.clone())
+                    .map(|(v, i)| v * jacobian[(i, c)])
+                    .sum();
+                let factor = scale * coefficient * vj;
+                for (vi, i) in v.iter().zip(rows.clone()) {
+                    out[(i, c)] += factor * vi;
                 }
             }
         }

@@ -4,42 +4,21 @@
 //! `$RHOPT_DATASETS` (default `../shared/datasets`), city10000, sphere2500 and torus3D.
 //! Run with `cargo bench --bench solve`; add `-- iteration` for the phase split only.
 
-use std::path::PathBuf;
+mod common;
+use common::datasets;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use rhopt::factor::BetweenError;
-use rhopt::generate::{manhattan_world, ManhattanOptions};
-use rhopt::io::{build_problem, read_g2o, G2oGraph};
+use rhopt::io::build_problem;
 use rhopt::linear::SparseCholesky;
 use rhopt::solver::{Linearizer, Solver, SolverOptions, Weighting};
 
-fn datasets() -> Vec<(String, G2oGraph)> {
-    let generated = manhattan_world(&ManhattanOptions {
-        poses: 5000,
-        ..Default::default()
-    });
-    let mut out = vec![("manhattan5000-generated".to_string(), generated.graph)];
-    let dir = std::env::var_os("RHOPT_DATASETS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/datasets"));
-    for file in ["2d/city10000.g2o", "3d/sphere2500.g2o", "3d/torus3D.g2o"] {
-        if let Ok(graph) = read_g2o(&dir.join(file)) {
-            let name = file
-                .trim_end_matches(".g2o")
-                .rsplit('/')
-                .next()
-                .unwrap()
-                .to_string();
-            out.push((name, graph));
-        }
-    }
-    out
-}
+const DATASETS: &[&str] = &["2d/city10000.g2o", "3d/sphere2500.g2o", "3d/torus3D.g2o"];
 
 fn whole_solves(c: &mut Criterion) {
     let mut group = c.benchmark_group("solve");
     group.sample_size(10);
-    for (name, graph) in datasets() {
+    for (name, graph) in datasets(DATASETS) {
         group.bench_function(&name, |b| {
             b.iter_batched(
                 || build_problem(graph.clone(), BetweenError::G2o),
@@ -60,7 +39,7 @@ fn whole_solves(c: &mut Criterion) {
 fn iteration_phases(c: &mut Criterion) {
     let mut group = c.benchmark_group("iteration");
     group.sample_size(20);
-    for (name, graph) in datasets() {
+    for (name, graph) in datasets(DATASETS) {
         let pg = build_problem(graph, BetweenError::G2o);
         let problem = &pg.problem;
         let mut lin = Linearizer::new(problem);

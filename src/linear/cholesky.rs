@@ -10,8 +10,9 @@ use faer::linalg::cholesky::llt::factor::LltError;
 use faer::linalg::cholesky::llt::factor::LltRegularization;
 use faer::sparse::linalg::cholesky::{
     factorize_symbolic_cholesky, CholeskySymbolicParams, LltRef, SymbolicCholesky,
-    SymmetricOrdering,
+    SymbolicCholeskyRaw, SymmetricOrdering,
 };
+use faer::sparse::linalg::SupernodalThreshold;
 use faer::sparse::{SparseColMatRef, SymbolicSparseColMatRef};
 use faer::{Conj, MatMut, Par, Side};
 
@@ -34,6 +35,17 @@ pub enum LinearSolverError {
 /// Size of the factor L (stored entries) from which [`SparseCholesky::analyse`] factorises in
 /// parallel by default.
 pub const PARALLEL_FACTOR_MIN_NNZ: usize = 6_000_000;
+
+/// When faer factorises supernodally: its flops-per-entry-of-L test scaled by this factor
+/// (faer's own default is 1).
+///
+/// The normal equations of a factor graph come in dense blocks of 3 or 6 unknowns, so even a
+/// sparse L has supernodes at least that wide, which faer's generic test does not expect.
+/// Measured with `cargo bench --bench factorization` (numeric factorisation, one thread):
+/// parking-garage 8.4 ms simplicial → 3.3 ms supernodal, manhattanOlson3500 3.2 → 2.3 ms;
+/// at 0.25 the tiny, nearly tree-shaped graphs (intel, MIT, ring), where simplicial is still
+/// faster, stay simplicial, and graphs faer already sends to the supernodal path stay there.
+pub const SUPERNODAL_THRESHOLD: f64 = 0.25;
 
 /// A sparse LLᵀ factorisation whose structure is fixed at construction.
 pub struct SparseCholesky {
@@ -80,7 +92,10 @@ impl SparseCholesky {
             structure,
             Side::Upper,
             SymmetricOrdering::Identity,
-            CholeskySymbolicParams::default(),
+            CholeskySymbolicParams {
+                supernodal_flop_ratio_threshold: SupernodalThreshold(SUPERNODAL_THRESHOLD),
+                ..Default::default()
+            },
         )
         .map_err(internal)?;
         let l_values = vec![0.0; symbolic.len_val()];
@@ -104,6 +119,12 @@ impl SparseCholesky {
             l_values,
             par,
         })
+    }
+
+    /// Whether faer chose its supernodal factorisation (else the simplicial one); see
+    /// [`SUPERNODAL_THRESHOLD`].
+    pub fn is_supernodal(&self) -> bool {
+        matches!(self.symbolic.raw(), SymbolicCholeskyRaw::Supernodal(_))
     }
 
     /// Number of stored entries of the factor L.

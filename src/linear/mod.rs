@@ -8,7 +8,9 @@ mod normal;
 mod ordering;
 mod pattern;
 
-pub use cholesky::{LinearSolverError, SparseCholesky, PARALLEL_FACTOR_MIN_NNZ};
+pub use cholesky::{
+    LinearSolverError, SparseCholesky, PARALLEL_FACTOR_MIN_NNZ, SUPERNODAL_THRESHOLD,
+};
 pub use dense::DenseCholesky;
 pub use normal::{LinearSolverKind, NormalSolver, DENSE_MAX_DIM};
 pub use ordering::block_elimination_positions;

@@ -158,7 +158,10 @@ fn nll_on_linear_log_probabilities_is_linear_and_needs_damping_only() {
         .unwrap();
     Solver::new(tight()).solve(&mut problem).unwrap();
     let x = problem.values().params(key)[0];
-    assert!((x - 1.0 / (2.0 * omega)).abs() < 1e-10, "{x}");
+    // The first, lightly damped step lands within λ₀·|x₀ − x*| = 5e-10 of x*; what remains
+    // lowers F ≈ −0.125 by 2Ω·(5e-10)² ≈ 1e-18, below its rounding, so no later step can be
+    // verified as an improvement.
+    assert!((x - 1.0 / (2.0 * omega)).abs() < 1e-8, "{x}");
 }
 
 #[test]

@@ -133,7 +133,7 @@ fn levenberg_marquardt_raises_lambda_until_the_system_factorises() {
     ] {
         let (mut p, key) = problem([0.0, 0.0], sum_is_two, sum_gradient);
         let opts = SolverOptions {
-            initial_lambda: 1e-20,
+            initial_lambda: Some(1e-20),
             ..options(Algorithm::LevenbergMarquardt, solver)
         };
         let summary = Solver::new(opts).solve(&mut p).unwrap();

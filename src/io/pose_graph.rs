@@ -528,7 +528,8 @@ mod tests {
         );
         assert!((b.initial_chi2 - 2.0 * a.initial_chi2).abs() < 1e-12);
         assert!(b.converged(), "{:?}", b.termination);
-        assert!((pose(&two, 1)[0] - 1.0).abs() < 1e-9);
+        // Within the solver's parameter tolerance: it stops once ‖δ‖ ≤ 1e-8·(‖x‖ + 1e-8).
+        assert!((pose(&two, 1)[0] - 1.0).abs() < 1e-7);
     }
 
     fn edge_se2(from: i64, to: i64, z: [f64; 3]) -> G2oEdge {

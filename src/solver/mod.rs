@@ -134,7 +134,13 @@ impl Solver {
 
         let lm = opts.algorithm == Algorithm::LevenbergMarquardt;
         scale.fill(opts.min_diagonal);
-        let mut lambda = if lm { opts.initial_lambda } else { 0.0 };
+        let mut lambda = match opts.algorithm {
+            Algorithm::LevenbergMarquardt => opts.initial_lambda.unwrap_or_else(|| {
+                let robust = problem.factors().iter().any(|f| f.kernel.is_some());
+                opts.damping.default_initial_lambda(robust)
+            }),
+            Algorithm::GaussNewton => 0.0,
+        };
         let mut nu = 2.0;
         let mut needs_assembly = true;
         let mut initial_gradient = f64::NAN;

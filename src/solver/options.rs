@@ -17,13 +17,41 @@ pub enum Algorithm {
 pub enum Damping {
     /// D = the largest diag(H) seen so far, clamped below by `min_diagonal` (Marquardt's
     /// scaling with MINPACK's monotone update): invariant to the units of each variable. The
-    /// fewest iterations on 11 of the 12 public datasets (e.g. city10000 9, sphere2500 9).
+    /// fewest iterations on 11 of the 12 public datasets (e.g. city10000 7, sphere2500 6).
     #[default]
     Marquardt,
     /// D = I with λ₀ = `initial_lambda`·max diag(H) (Levenberg's form, as g2o uses). Slower on
     /// most graphs (city10000 66 iterations) but the one that gets MIT out of its bad initial
-    /// guess (526.33 in 120 iterations, where Marquardt scaling crawls like Ceres does).
+    /// guess (526.33 in 120 iterations, where Marquardt scaling settles in the local minimum
+    /// 770.66).
     Levenberg,
+}
+
+impl Damping {
+    /// λ₀ when [`SolverOptions::initial_lambda`] is `None`; `robust`: whether any factor has a
+    /// robust kernel.
+    ///
+    /// Marquardt, least squares: 1e-8, nearly a Gauss-Newton step, as GTSAM starts (its
+    /// λ₀ = 1e-5 on D = I is about 1e-9 of diag(H) on the public graphs). Pose graphs read from
+    /// files start close enough for Gauss-Newton, and a step that raises the cost is rejected
+    /// and damped harder anyway. Measured with `rhopt solve --threads 1` (iterations for
+    /// λ₀ = 1e-5 → 1e-8, same optima): intel 5 → 3, manhattanOlson3500 9 → 5, city10000 9 → 7,
+    /// sphere2500 9 → 6, parking-garage 13 → 7, manhattan 33 → 8, ring 18 → 6, torus3D
+    /// 63 → 61. (1e-9 is worse on city10000, 10; 1e-6 and 1e-7 fall between.)
+    ///
+    /// Marquardt, robust: 1e-5. IRLS reweights after every step, so the quadratic model is
+    /// poorer and a long first step can carry the estimate into the basin of the false loop
+    /// closures: with 1e-8, ring with 1000 false loop closures ends at ATE 3.25 m instead of
+    /// 1.35 m (`tests/outliers.rs`).
+    ///
+    /// Levenberg: 1e-5 (relative to max diag(H), g2o's τ): the damped start is what takes MIT
+    /// out of its bad initial guess.
+    pub fn default_initial_lambda(self, robust: bool) -> f64 {
+        match self {
+            Damping::Marquardt if !robust => 1e-8,
+            Damping::Marquardt | Damping::Levenberg => 1e-5,
+        }
+    }
 }
 
 /// How a robust kernel enters the Gauss-Newton model (see [`crate::kernel`]).
@@ -58,9 +86,9 @@ pub struct SolverOptions {
     pub parameter_tolerance: f64,
     /// Damping scaling (default [`Damping::Marquardt`]).
     pub damping: Damping,
-    /// Initial LM damping λ: with Marquardt scaling λ₀ itself, with Levenberg scaling relative
-    /// to max diag(H) (default 1e-5).
-    pub initial_lambda: f64,
+    /// Initial LM damping λ₀: with Marquardt scaling λ₀ itself, with Levenberg scaling relative
+    /// to max diag(H). `None` (the default) takes [`Damping::default_initial_lambda`].
+    pub initial_lambda: Option<f64>,
     /// Lower clamp of Marquardt's scaling diagonal, so directions H does not constrain are damped
     /// too (default 1e-6).
     pub min_diagonal: f64,
@@ -86,7 +114,7 @@ impl Default for SolverOptions {
             gradient_tolerance: 1e-10,
             parameter_tolerance: 1e-8,
             damping: Damping::default(),
-            initial_lambda: 1e-5,
+            initial_lambda: None,
             min_diagonal: 1e-6,
             weighting: Weighting::default(),
             linear_solver: LinearSolverKind::Auto,

@@ -1,7 +1,8 @@
 //! Criterion benchmarks of whole solves and of each phase of one iteration.
 //!
 //! Data: a generated Manhattan-world graph (always available) and, when present under
-//! `$RHOPT_DATASETS` (default `../shared/datasets`), city10000, sphere2500 and torus3D.
+//! `$RHOPT_DATASETS` (default `../shared/datasets`), the six public graphs of the side-by-side
+//! comparison.
 //! Run with `cargo bench --bench solve`; add `-- iteration` for the phase split only.
 
 mod common;
@@ -13,7 +14,14 @@ use rhopt::io::build_problem;
 use rhopt::linear::SparseCholesky;
 use rhopt::solver::{Linearizer, Solver, SolverOptions, Weighting};
 
-const DATASETS: &[&str] = &["2d/city10000.g2o", "3d/sphere2500.g2o", "3d/torus3D.g2o"];
+const DATASETS: &[&str] = &[
+    "2d/intel.g2o",
+    "2d/manhattanOlson3500.g2o",
+    "2d/city10000.g2o",
+    "3d/sphere2500.g2o",
+    "3d/torus3D.g2o",
+    "3d/parking-garage.g2o",
+];
 
 fn whole_solves(c: &mut Criterion) {
     let mut group = c.benchmark_group("solve");

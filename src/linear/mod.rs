@@ -1,13 +1,15 @@
 //! Linear algebra of the normal equations: block pattern analysed once, numeric assembly by
-//! scatter-add, sparse Cholesky with a fill-reducing ordering, or dense Cholesky for small
+//! scatter-add (in parallel, deterministically), sparse Cholesky with a fill-reducing ordering, or dense Cholesky for small
 //! problems.
 
+mod assembly;
 mod cholesky;
 mod dense;
 mod normal;
 mod ordering;
 mod pattern;
 
+pub use assembly::AssemblyPlan;
 pub use cholesky::{
     LinearSolverError, SparseCholesky, PARALLEL_FACTOR_MIN_NNZ, SUPERNODAL_THRESHOLD,
 };

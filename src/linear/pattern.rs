@@ -236,22 +236,53 @@ impl HessianPattern {
         gradient: &mut [f64],
     ) {
         for t in self.block_targets(k) {
-            let (lr, lc) = (t.local_row as usize, t.local_col as usize);
-            for j in 0..t.cols as usize {
-                let start = self.col_ptr[t.col as usize + j] + t.row_pos as usize;
-                let rows = if t.diagonal { j + 1 } else { t.rows as usize };
-                let src = &local_hessian[(lc + j) * n + lr..(lc + j) * n + lr + rows];
-                for (dst, s) in values[start..start + rows].iter_mut().zip(src) {
-                    *dst += s;
-                }
-            }
+            self.add_block(t, local_hessian, n, values, 0);
         }
         for t in self.gradient_targets(k) {
-            let (l, g, d) = (t.local as usize, t.global as usize, t.dim as usize);
-            for (dst, s) in gradient[g..g + d].iter_mut().zip(&local_gradient[l..l + d]) {
+            add_gradient(t, local_gradient, gradient, 0);
+        }
+    }
+
+    /// Adds the block of a local Hessian (column-major, `n × n`) that `t` describes into
+    /// `values`, which holds the CSC values from global position `base` on.
+    #[inline]
+    pub(crate) fn add_block(
+        &self,
+        t: &BlockTarget,
+        local_hessian: &[f64],
+        n: usize,
+        values: &mut [f64],
+        base: usize,
+    ) {
+        let (lr, lc) = (t.local_row as usize, t.local_col as usize);
+        for j in 0..t.cols as usize {
+            let start = self.col_ptr[t.col as usize + j] + t.row_pos as usize - base;
+            let rows = if t.diagonal { j + 1 } else { t.rows as usize };
+            let src = &local_hessian[(lc + j) * n + lr..(lc + j) * n + lr + rows];
+            for (dst, s) in values[start..start + rows].iter_mut().zip(src) {
                 *dst += s;
             }
         }
+    }
+
+    /// Number of factors the pattern was analysed for.
+    pub fn factor_count(&self) -> usize {
+        self.block_target_ptr.len() - 1
+    }
+}
+
+/// Adds the part of a local gradient that `t` describes into `gradient`, which holds the global
+/// gradient from position `base` on.
+#[inline]
+pub(crate) fn add_gradient(
+    t: &GradientTarget,
+    local_gradient: &[f64],
+    gradient: &mut [f64],
+    base: usize,
+) {
+    let (l, g, d) = (t.local as usize, t.global as usize - base, t.dim as usize);
+    for (dst, s) in gradient[g..g + d].iter_mut().zip(&local_gradient[l..l + d]) {
+        *dst += s;
     }
 }
 

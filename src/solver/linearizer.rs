@@ -2,7 +2,8 @@
 //! once per solve.
 //!
 //! Each factor's local system (Jᵀ W J, Jᵀ W e) is computed in parallel into its own slot; the
-//! slots are then scatter-added into the global CSC storage in factor order. Because no two
+//! slots are then added into the global CSC storage in parallel over runs of block columns
+//! ([`AssemblyPlan`]), every entry receiving its contributions in factor order. Because no two
 //! threads ever add into the same number, the result is bit-identical for any thread count.
 
 use std::cell::RefCell;
@@ -15,7 +16,7 @@ use rayon::prelude::*;
 
 use crate::factor::Jacobians;
 use crate::kernel::KernelValue;
-use crate::linear::{block_elimination_positions, FactorBlocks, HessianPattern};
+use crate::linear::{block_elimination_positions, AssemblyPlan, FactorBlocks, HessianPattern};
 use crate::loss::LossCost;
 use crate::problem::{FactorEntry, Problem, Values};
 use crate::solver::Weighting;
@@ -54,6 +55,7 @@ impl Default for FactorCost {
 pub struct Linearizer {
     /// Block pattern of H and the per-factor scatter plans.
     pub pattern: HessianPattern,
+    assembly: AssemblyPlan,
     /// System block of each variable, `None` when fixed.
     pub var_block: Vec<Option<usize>>,
     col_offsets: Vec<usize>,
@@ -129,6 +131,7 @@ impl Linearizer {
         Self {
             hessian: vec![0.0; pattern.nnz()],
             gradient: vec![0.0; pattern.dim],
+            assembly: AssemblyPlan::new(&pattern),
             pattern,
             var_block,
             col_offsets,
@@ -165,17 +168,36 @@ impl Linearizer {
             });
     }
 
-    /// Scatter-adds the local systems into [`Linearizer::hessian`] and [`Linearizer::gradient`].
+    /// Sums the local systems into [`Linearizer::hessian`] and [`Linearizer::gradient`], in
+    /// parallel when the current rayon pool has several threads, with the same result for any
+    /// thread count.
     pub fn assemble(&mut self) {
-        self.hessian.fill(0.0);
-        self.gradient.fill(0.0);
-        let stride = self.stride;
-        for k in 0..self.local_dims.len() {
-            let n = self.local_dims[k];
-            let slot = &self.slots[k * stride..k * stride + n * n + n];
-            let (h, g) = slot.split_at(n * n);
-            self.pattern
-                .scatter(k, h, g, n, &mut self.hessian, &mut self.gradient);
+        let Self {
+            pattern,
+            assembly,
+            local_dims,
+            stride,
+            slots,
+            hessian,
+            gradient,
+            ..
+        } = self;
+        let (stride, slots, local_dims) = (*stride, &*slots, &*local_dims);
+        let local = |k: usize| {
+            let n = local_dims[k];
+            let (h, g) = slots[k * stride..k * stride + n * n + n].split_at(n * n);
+            (h, g, n)
+        };
+        if rayon::current_num_threads() > 1 {
+            assembly.assemble(pattern, &local, hessian, gradient);
+        } else {
+            // One pass in factor order: each local system is read once (see `AssemblyPlan`).
+            hessian.fill(0.0);
+            gradient.fill(0.0);
+            for k in 0..local_dims.len() {
+                let (h, g, n) = local(k);
+                pattern.scatter(k, h, g, n, hessian, gradient);
+            }
         }
     }
 

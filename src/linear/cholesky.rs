@@ -85,11 +85,15 @@ impl SparseCholesky {
         threads: Option<usize>,
     ) -> Result<Self, LinearSolverError> {
         let n = pattern.dim;
-        let structure =
-            SymbolicSparseColMatRef::new_checked(n, n, &pattern.col_ptr, None, &pattern.row_idx);
+        // faer's symbolic analysis reads its input as the upper triangle whenever it is given
+        // no ordering to apply (its `side` argument is ignored then), so it gets the transpose
+        // of the stored lower triangle; the numeric factorisation takes the lower values as
+        // they are.
+        let (col_ptr, row_idx) = transpose_structure(n, &pattern.col_ptr, &pattern.row_idx);
+        let upper = SymbolicSparseColMatRef::new_checked(n, n, &col_ptr, None, &row_idx);
         // The pattern's blocks already come in elimination order (see `super::ordering`).
         let symbolic = factorize_symbolic_cholesky(
-            structure,
+            upper,
             Side::Upper,
             SymmetricOrdering::Identity,
             CholeskySymbolicParams {
@@ -147,7 +151,7 @@ impl SparseCholesky {
             .factorize_numeric_llt::<f64>(
                 &mut self.l_values,
                 matrix,
-                Side::Upper,
+                Side::Lower,
                 LltRegularization::default(),
                 self.par,
                 MemStack::new(&mut self.factor_scratch),
@@ -173,6 +177,28 @@ impl SparseCholesky {
             MemStack::new(&mut self.solve_scratch),
         );
     }
+}
+
+/// The CSC structure of the transpose of the `n × n` matrix with structure (`col_ptr`,
+/// `row_idx`), rows sorted within each column.
+fn transpose_structure(n: usize, col_ptr: &[usize], row_idx: &[usize]) -> (Vec<usize>, Vec<usize>) {
+    let mut counts = vec![0usize; n + 1];
+    for &r in row_idx {
+        counts[r + 1] += 1;
+    }
+    for i in 0..n {
+        counts[i + 1] += counts[i];
+    }
+    let transposed_ptr = counts.clone();
+    let mut transposed_idx = vec![0usize; row_idx.len()];
+    // Columns visited in order, so each transposed column receives its rows sorted.
+    for (c, range) in col_ptr.windows(2).enumerate() {
+        for &r in &row_idx[range[0]..range[1]] {
+            transposed_idx[counts[r]] = c;
+            counts[r] += 1;
+        }
+    }
+    (transposed_ptr, transposed_idx)
 }
 
 #[cfg(test)]

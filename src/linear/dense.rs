@@ -21,7 +21,7 @@ impl DenseCholesky {
         }
     }
 
-    /// Factorises the symmetric matrix whose upper triangle is given in CSC form by `pattern`
+    /// Factorises the symmetric matrix whose lower triangle is given in CSC form by `pattern`
     /// and `values` (the layout the solver assembles into).
     pub fn factorize(
         &mut self,
@@ -82,16 +82,17 @@ mod tests {
     use super::*;
     use nalgebra::{DMatrix, DVector};
 
-    /// A pattern with one block of the whole dimension, so every upper entry is stored.
+    /// A pattern with one block of the whole dimension, so every lower entry is stored.
     fn full_pattern(n: usize) -> HessianPattern {
         let blocks = [(Some(0), n)];
         HessianPattern::analyse(&[n], std::iter::once(&blocks[..]))
     }
 
-    fn upper_values(pattern: &HessianPattern, a: &DMatrix<f64>) -> Vec<f64> {
-        // With one full block, the CSC stores column j's rows 0..=j in order.
-        (0..pattern.dim)
-            .flat_map(|j| (0..=j).map(move |i| a[(i, j)]))
+    fn stored_values(pattern: &HessianPattern, a: &DMatrix<f64>) -> Vec<f64> {
+        // With one full block, the CSC stores column j's rows j..n in order.
+        let n = pattern.dim;
+        (0..n)
+            .flat_map(|j| (j..n).map(move |i| a[(i, j)]))
             .collect()
     }
 
@@ -103,7 +104,7 @@ mod tests {
         let b = DVector::from_fn(n, |i, _| i as f64 - 2.5);
         let pattern = full_pattern(n);
         let mut chol = DenseCholesky::new(n);
-        chol.factorize(&pattern, &upper_values(&pattern, &a))
+        chol.factorize(&pattern, &stored_values(&pattern, &a))
             .unwrap();
         let mut x = b.as_slice().to_vec();
         chol.solve_in_place(&mut x);
@@ -119,7 +120,7 @@ mod tests {
         let pattern = full_pattern(2);
         let mut chol = DenseCholesky::new(2);
         assert!(matches!(
-            chol.factorize(&pattern, &upper_values(&pattern, &a)),
+            chol.factorize(&pattern, &stored_values(&pattern, &a)),
             Err(LinearSolverError::NotPositiveDefinite { pivot: 1 })
         ));
     }

@@ -51,7 +51,7 @@ impl NormalSolver {
         })
     }
 
-    /// Numeric factorisation of the matrix with `pattern`'s structure and these upper values.
+    /// Numeric factorisation of the matrix with `pattern`'s structure and these values.
     pub fn factorize(
         &mut self,
         pattern: &HessianPattern,

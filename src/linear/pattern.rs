@@ -37,6 +37,10 @@ pub struct BlockTarget {
     pub row_pos: u32,
     /// Whether this is a diagonal block (only its lower triangle is stored).
     pub diagonal: bool,
+    /// An off-diagonal block that lies above the diagonal of the local Hessian
+    /// (`local_row < local_col`): it is read as the transpose of its mirror below the diagonal,
+    /// so that only the local Hessian's lower triangle is ever read.
+    pub transposed: bool,
 }
 
 /// Where one free variable of a factor lands in the global gradient.
@@ -163,6 +167,7 @@ impl HessianPattern {
                         col: block_offsets[c] as u32,
                         row_pos: if r == c { 0 } else { row_pos_of(r, c) as u32 },
                         diagonal: r == c,
+                        transposed: r != c && lr < lc,
                     });
                 }
             }
@@ -241,8 +246,8 @@ impl HessianPattern {
         &self.gradient_targets[self.gradient_target_ptr[k]..self.gradient_target_ptr[k + 1]]
     }
 
-    /// Adds factor `k`'s dense local Hessian (column-major, `n × n`) and local gradient into the
-    /// global CSC values and gradient.
+    /// Adds factor `k`'s dense local Hessian (column-major, `n × n`, only its lower triangle
+    /// read) and local gradient into the global CSC values and gradient.
     #[inline]
     pub fn scatter(
         &self,
@@ -261,8 +266,9 @@ impl HessianPattern {
         }
     }
 
-    /// Adds the block of a local Hessian (column-major, `n × n`) that `t` describes into
-    /// `values`, which holds the CSC values from global position `base` on.
+    /// Adds the block of a local Hessian (column-major, `n × n`, only its lower triangle read)
+    /// that `t` describes into `values`, which holds the CSC values from global position `base`
+    /// on.
     #[inline]
     pub(crate) fn add_block(
         &self,
@@ -285,10 +291,17 @@ impl HessianPattern {
                     t.rows as usize,
                 )
             };
-            let start = start - base;
-            let src = &local_hessian[(lc + j) * n + first..(lc + j) * n + first + rows];
-            for (dst, s) in values[start..start + rows].iter_mut().zip(src) {
-                *dst += s;
+            let dst = &mut values[start - base..start - base + rows];
+            if t.transposed {
+                // Entry (lr + i, lc + j) read as its mirror (lc + j, lr + i).
+                for (i, d) in dst.iter_mut().enumerate() {
+                    *d += local_hessian[(first + i) * n + lc + j];
+                }
+            } else {
+                let src = &local_hessian[(lc + j) * n + first..(lc + j) * n + first + rows];
+                for (d, s) in dst.iter_mut().zip(src) {
+                    *d += s;
+                }
             }
         }
     }

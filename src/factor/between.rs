@@ -111,7 +111,8 @@ impl<G: PoseGroup<D>, const D: usize> Factor for Between<G, D> {
     fn evaluate(&self, values: &Values, residual: &mut [f64], jacobians: Option<&mut Jacobians>) {
         let xi: G = values.get(self.keys[0]);
         let xj: G = values.get(self.keys[1]);
-        let relative = self.measured_inverse.compose(&xi.inverse().compose(&xj));
+        let xij = xi.between(&xj);
+        let relative = self.measured_inverse.compose(&xij);
         let (err, d_err) = match self.error {
             BetweenError::G2o => G::g2o_error(&relative),
             BetweenError::LogMap => relative.log_with_jacobian(),
@@ -119,7 +120,7 @@ impl<G: PoseGroup<D>, const D: usize> Factor for Between<G, D> {
         residual.copy_from_slice(err.as_slice());
         if let Some(jac) = jacobians {
             // Xᵢ ⊞ δ moves E to E·Exp(−Ad(Xⱼ⁻¹Xᵢ) δ); Xⱼ ⊞ δ moves it to E·Exp(δ).
-            let adjoint = xj.inverse().compose(&xi).adjoint();
+            let adjoint = xij.inverse().adjoint();
             jac.set_block(0, &(-(d_err * adjoint)));
             jac.set_block(1, &d_err);
         }

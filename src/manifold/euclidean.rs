@@ -92,9 +92,13 @@ impl<const N: usize> LieGroup for Euclidean<N> {
         (self.0, SMatrix::identity())
     }
 
+    fn between(&self, other: &Self) -> Self {
+        Self(other.0 - self.0)
+    }
+
     fn between_with_jacobians(&self, other: &Self) -> (Self, Self::Jacobian, Self::Jacobian) {
         (
-            Self(other.0 - self.0),
+            self.between(other),
             -SMatrix::identity(),
             SMatrix::identity(),
         )

@@ -159,6 +159,12 @@ impl LieGroup for Se2 {
         Self::from_parts(t, -self.angle)
     }
 
+    fn between(&self, other: &Self) -> Self {
+        // Rᵀ(t' − t), θ' − θ: the product of `inverse` and `compose` with one rotation.
+        let t = self.rotation_matrix().transpose() * (other.translation - self.translation);
+        Self::from_parts(t, other.angle - self.angle)
+    }
+
     fn exp(xi: &Vector3<f64>) -> Self {
         let (rho, theta) = split(xi);
         let (a, b) = v_coeffs(theta);

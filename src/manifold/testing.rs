@@ -213,6 +213,17 @@ pub fn check_plus_minus<G: LieGroup>(x: &G, y: &G) {
     assert_group_close("X ⊞ (Y ⊟ X)", &x.plus(&y.minus(x)), y, 1e-11 * scale);
 }
 
+/// A group's fused `between` agrees with the definition X⁻¹·Y.
+pub fn check_between<G: LieGroup>(x: &G, y: &G) {
+    let scale = 1.0 + tangent_norm::<G>(&x.log()) + tangent_norm::<G>(&y.log());
+    assert_group_close(
+        "between",
+        &x.between(y),
+        &x.inverse().compose(y),
+        1e-12 * scale,
+    );
+}
+
 /// Params round trip: `write_params(from_params(write_params(X)))` gives the
 /// same numbers (to rounding: SE(3) renormalises its quaternion on read).
 pub fn check_params_round_trip<G: LieGroup>(x: &G) {
@@ -234,6 +245,7 @@ pub fn check_all<G: LieGroup + PartialEq>(x: &G, y: &G, xi: &G::Tangent) {
     check_jacobians(x, y, xi);
     check_adjoint(x, xi);
     check_plus_minus(x, y);
+    check_between(x, y);
     check_params_round_trip(x);
 }
 

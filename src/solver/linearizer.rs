@@ -55,7 +55,9 @@ impl Default for FactorCost {
 pub struct Linearizer {
     /// Block pattern of H and the per-factor scatter plans.
     pub pattern: HessianPattern,
-    assembly: AssemblyPlan,
+    /// Parallel assembly; built only when the rayon pool the linearizer is created on has
+    /// several threads (one thread assembles by the sequential scatter).
+    assembly: Option<AssemblyPlan>,
     /// System block of each variable, `None` when fixed.
     pub var_block: Vec<Option<usize>>,
     col_offsets: Vec<usize>,
@@ -131,7 +133,7 @@ impl Linearizer {
         Self {
             hessian: vec![0.0; pattern.nnz()],
             gradient: vec![0.0; pattern.dim],
-            assembly: AssemblyPlan::new(&pattern),
+            assembly: (rayon::current_num_threads() > 1).then(|| AssemblyPlan::new(&pattern)),
             pattern,
             var_block,
             col_offsets,
@@ -188,15 +190,18 @@ impl Linearizer {
             let (h, g) = slots[k * stride..k * stride + n * n + n].split_at(n * n);
             (h, g, n)
         };
-        if rayon::current_num_threads() > 1 {
-            assembly.assemble(pattern, &local, hessian, gradient);
-        } else {
-            // One pass in factor order: each local system is read once (see `AssemblyPlan`).
-            hessian.fill(0.0);
-            gradient.fill(0.0);
-            for k in 0..local_dims.len() {
-                let (h, g, n) = local(k);
-                pattern.scatter(k, h, g, n, hessian, gradient);
+        match assembly {
+            Some(plan) if rayon::current_num_threads() > 1 => {
+                plan.assemble(pattern, &local, hessian, gradient)
+            }
+            _ => {
+                // One pass in factor order: each local system is read once (see `AssemblyPlan`).
+                hessian.fill(0.0);
+                gradient.fill(0.0);
+                for k in 0..local_dims.len() {
+                    let (h, g, n) = local(k);
+                    pattern.scatter(k, h, g, n, hessian, gradient);
+                }
             }
         }
     }

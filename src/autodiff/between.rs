@@ -88,15 +88,14 @@ impl<T: AdScalar> Pose2<T> {
         }
     }
 
-    /// `self⁻¹`: (−Rᵀ t, −θ).
-    fn inverse(&self) -> Self {
+    /// `self⁻¹ · other`: (Rᵀ(t_other − t), θ_other − θ), as [`LieGroup::between`] computes it
+    /// for [`Se2`].
+    fn between(&self, other: &Self) -> Self {
         let (s, c) = self.angle.sin_cos();
+        let d = [other.t[0] - self.t[0], other.t[1] - self.t[1]];
         Self {
-            t: [
-                -(c * self.t[0] + s * self.t[1]),
-                -(-s * self.t[0] + c * self.t[1]),
-            ],
-            angle: wrap_angle(-self.angle),
+            t: [c * d[0] + s * d[1], -s * d[0] + c * d[1]],
+            angle: wrap_angle(other.angle - self.angle),
         }
     }
 }
@@ -143,7 +142,7 @@ impl AutoDiffResidual for AutoBetweenSe2 {
     fn residual<T: AdScalar>(&self, params: &[&[T]], residual: &mut [T]) {
         let xi = Pose2::from_params(params[0]);
         let xj = Pose2::from_params(params[1]);
-        let e = Pose2::constant(&self.measured_inverse).compose(&xi.inverse().compose(&xj));
+        let e = Pose2::constant(&self.measured_inverse).compose(&xi.between(&xj));
         match self.error {
             BetweenError::G2o => residual.copy_from_slice(&[e.t[0], e.t[1], e.angle]),
             BetweenError::LogMap => {

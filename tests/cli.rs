@@ -169,6 +169,35 @@ fn verbose_prints_one_line_per_iteration() {
     assert!(stdout.contains("lambda") && stdout.contains("|gradient|"));
 }
 
+#[test]
+fn initial_lambda_sets_the_first_damping_and_refuses_nonsense() {
+    let dir = scratch("initial_lambda");
+    let input = write(&dir, "square.g2o", SQUARE);
+    let first_lambda = |extra: &[&str]| -> String {
+        let mut args = vec!["solve", s(&input), "-v"];
+        args.extend_from_slice(extra);
+        let run = rhopt(&args);
+        assert!(run.status.success(), "{run:?}");
+        let stdout = String::from_utf8(run.stdout).unwrap();
+        let row = stdout
+            .lines()
+            .find(|l| l.trim_start().starts_with('1'))
+            .expect("a first iteration row")
+            .to_string();
+        // Columns: iter cost cost_change |gradient| |step| lambda time_s step.
+        row.split_whitespace().nth(5).unwrap().to_string()
+    };
+    assert_eq!(first_lambda(&[]), "1.00e-8");
+    assert_eq!(first_lambda(&["--initial-lambda", "0.5"]), "5.00e-1");
+    for bad in ["0", "-1", "nan", "inf", "x"] {
+        let flag = format!("--initial-lambda={bad}");
+        let run = rhopt(&["solve", s(&input), &flag]);
+        assert_eq!(run.status.code(), Some(2), "{bad}");
+        let stderr = String::from_utf8(run.stderr).unwrap();
+        assert!(stderr.contains("--initial-lambda"), "{bad}: {stderr}");
+    }
+}
+
 /// Runs a solve on `text` and returns (exit code, stderr).
 fn solve_text(test: &str, text: &str) -> (Option<i32>, String, PathBuf) {
     let dir = scratch(test);

@@ -75,6 +75,11 @@ pub(crate) struct SolveArgs {
     /// Levenberg-Marquardt damping scaling.
     #[arg(long, value_enum, default_value = "marquardt")]
     damping: DampingArg,
+    /// Initial Levenberg-Marquardt damping λ₀, relative to diag(H) with Marquardt damping and
+    /// to max diag(H) with Levenberg damping. Default: 1e-8 for least squares, 1e-5 with a
+    /// robust kernel, GNC or Levenberg damping.
+    #[arg(long, value_parser = positive_finite)]
+    initial_lambda: Option<f64>,
     /// Relative-pose error definition.
     #[arg(long, value_enum, default_value = "g2o")]
     error: ErrorArg,
@@ -174,6 +179,7 @@ pub(crate) fn run(args: &SolveArgs) -> Result<u8, Failure> {
             DampingArg::Marquardt => Damping::Marquardt,
             DampingArg::Levenberg => Damping::Levenberg,
         },
+        initial_lambda: args.initial_lambda,
         threads: args.threads,
         weighting: match args.weighting {
             WeightingArg::Irls => Weighting::Irls,
@@ -387,6 +393,15 @@ fn plot(
 }
 
 /// The robust strategy the flags ask for.
+/// A finite number > 0, for clap.
+fn positive_finite(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
+        Ok(_) => Err(format!("{text} is not a finite number > 0")),
+        Err(e) => Err(format!("{text}: {e}")),
+    }
+}
+
 fn strategy(args: &SolveArgs) -> Result<RobustStrategy, Failure> {
     let scope = if args.robust_loops_only {
         RobustScope::LoopClosures

@@ -72,11 +72,6 @@ const VARIANTS: [Variant; 5] = [
     },
 ];
 
-fn median(mut samples: Vec<Duration>) -> Duration {
-    samples.sort_unstable();
-    samples[samples.len() / 2]
-}
-
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
@@ -99,17 +94,17 @@ fn upper_triangle(pattern: &HessianPattern, values: &[f64]) -> (Vec<usize>, Vec<
     (col_ptr, row_idx, values)
 }
 
-/// Median over [`RUNS`] of `f`.
+/// Median wall time of [`RUNS`] calls of `f`.
 fn median_of(mut f: impl FnMut()) -> Duration {
-    median(
-        (0..RUNS)
-            .map(|_| {
-                let start = Instant::now();
-                f();
-                start.elapsed()
-            })
-            .collect(),
-    )
+    let mut samples: Vec<Duration> = (0..RUNS)
+        .map(|_| {
+            let start = Instant::now();
+            f();
+            start.elapsed()
+        })
+        .collect();
+    samples.sort_unstable();
+    samples[RUNS / 2]
 }
 
 /// rhopt's [`SparseCholesky`]: its analysis, median factorisation and solve, nnz(L) and

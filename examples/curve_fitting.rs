@@ -17,13 +17,8 @@ use rhopt::fit::{fit_each_kernel, generate, sample_curve, DataOptions};
 use rhopt::plot::{render_curve_fit, CurveFitView, FittedCurve};
 use rhopt::solver::SolverOptions;
 
-/// `println!` that ignores a closed stdout (`... | head`) instead of panicking.
-macro_rules! out {
-    ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stdout(), $($arg)*);
-    }};
-}
+#[macro_use]
+mod common;
 
 /// Points per drawn curve: smooth at the figure's width (the plot simplifies them again).
 const CURVE_POINTS: usize = 200;

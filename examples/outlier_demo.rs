@@ -24,13 +24,8 @@ use rhopt::plot::{
 };
 use rhopt::solver::{GncSurrogate, RobustScope, RobustStrategy, SolverOptions};
 
-/// `println!` that ignores a closed stdout (`... | head`) instead of panicking.
-macro_rules! out {
-    ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stdout(), $($arg)*);
-    }};
-}
+#[macro_use]
+mod common;
 
 struct Args {
     /// A g2o file and its reference trajectory, or `None` to generate a Manhattan world.

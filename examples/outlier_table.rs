@@ -7,20 +7,16 @@
 //! Cases: manhattan-100, manhattan-1000, manhattan-1000-local, manhattan-1000-grouped, ring-100,
 //! ring-1000, intel-100, intel-1000, city10000-1000, sphere2500-1000 (default: all).
 
-use std::path::PathBuf;
-
 use rhopt::corrupt::{corrupt, CorruptOptions, OutlierMode};
 use rhopt::eval::{read_trajectory, run_robust_experiment, Alignment, Trajectory};
 use rhopt::io::{build_problem, read_g2o};
 use rhopt::solver::{GncSurrogate, RobustScope, RobustStrategy, Solver, SolverOptions};
 
-/// `println!` that ignores a closed stdout (`... | head`) instead of panicking.
-macro_rules! out {
-    ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stdout(), $($arg)*);
-    }};
-}
+#[macro_use]
+mod common;
+// The integration tests' locator of the public datasets, so the table reads what tests read.
+#[path = "../tests/common/mod.rs"]
+mod test_data;
 
 struct Case {
     name: &'static str,
@@ -126,12 +122,6 @@ fn strategies() -> Vec<(&'static str, RobustStrategy)> {
     ]
 }
 
-fn datasets() -> PathBuf {
-    std::env::var_os("RHOPT_DATASETS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/datasets"))
-}
-
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut wanted: Vec<&str> = Vec::new();
@@ -144,7 +134,7 @@ fn main() {
             wanted.push(a);
         }
     }
-    let dir = datasets();
+    let dir = test_data::datasets_dir();
     out!("| case | strategy | ATE rmse (m) | precision | recall | iterations | time (s) |");
     out!("|---|---|---|---|---|---|---|");
     for case in CASES

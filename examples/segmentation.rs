@@ -48,13 +48,8 @@ use rhopt::learn::{
 use rhopt::loss::{BceLoss, SoftDiceLoss, SoftIouLoss};
 use rhopt::prelude::*;
 
-/// `println!` that ignores a closed stdout (`... | head`) instead of panicking.
-macro_rules! out {
-    ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stdout(), $($arg)*);
-    }};
-}
+#[macro_use]
+mod common;
 
 type Result<T> = std::result::Result<T, Box<dyn Error>>;
 

@@ -35,6 +35,20 @@ fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     path
 }
 
+/// A fresh scratch folder for `test` holding the square graph: (folder, `square.g2o`).
+fn square_graph(test: &str) -> (PathBuf, PathBuf) {
+    let dir = scratch(test);
+    let input = write(&dir, "square.g2o", SQUARE);
+    (dir, input)
+}
+
+/// The iteration rows of `rhopt solve -v` output (each starts with the iteration number).
+fn iteration_rows(stdout: &str) -> impl Iterator<Item = &str> {
+    stdout
+        .lines()
+        .filter(|l| l.trim_start().starts_with(char::is_numeric))
+}
+
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
@@ -58,8 +72,7 @@ fn json(path: &Path) -> serde_json::Value {
 
 #[test]
 fn solve_writes_summary_and_output_that_reads_back() {
-    let dir = scratch("summary");
-    let input = write(&dir, "square.g2o", SQUARE);
+    let (dir, input) = square_graph("summary");
     let output = dir.join("out.g2o");
     let summary = dir.join("summary.json");
     let run = rhopt(&[
@@ -133,8 +146,7 @@ fn solve_writes_summary_and_output_that_reads_back() {
 
 #[test]
 fn gauss_newton_and_levenberg_marquardt_agree() {
-    let dir = scratch("gn");
-    let input = write(&dir, "square.g2o", SQUARE);
+    let (dir, input) = square_graph("gn");
     let chi2 = |algorithm: &str| {
         let out = dir.join(format!("{algorithm}.json"));
         let run = rhopt(&[
@@ -155,37 +167,30 @@ fn gauss_newton_and_levenberg_marquardt_agree() {
 
 #[test]
 fn verbose_prints_one_line_per_iteration() {
-    let dir = scratch("verbose");
-    let input = write(&dir, "square.g2o", SQUARE);
+    let (dir, input) = square_graph("verbose");
     let summary = dir.join("summary.json");
     let run = rhopt(&["solve", s(&input), "-v", "--json", s(&summary)]);
     let stdout = String::from_utf8(run.stdout).unwrap();
     let iterations = json(&summary)["iterations"].as_u64().unwrap() as usize;
-    let rows = stdout
-        .lines()
-        .filter(|l| l.trim_start().starts_with(char::is_numeric))
-        .count();
+    let rows = iteration_rows(&stdout).count();
     assert_eq!(rows, iterations, "{stdout}");
     assert!(stdout.contains("lambda") && stdout.contains("|gradient|"));
 }
 
 #[test]
 fn initial_lambda_sets_the_first_damping_and_refuses_nonsense() {
-    let dir = scratch("initial_lambda");
-    let input = write(&dir, "square.g2o", SQUARE);
+    let (_dir, input) = square_graph("initial_lambda");
     let first_lambda = |extra: &[&str]| -> String {
         let mut args = vec!["solve", s(&input), "-v"];
         args.extend_from_slice(extra);
         let run = rhopt(&args);
         assert!(run.status.success(), "{run:?}");
         let stdout = String::from_utf8(run.stdout).unwrap();
-        let row = stdout
-            .lines()
-            .find(|l| l.trim_start().starts_with('1'))
-            .expect("a first iteration row")
-            .to_string();
+        let first = iteration_rows(&stdout)
+            .next()
+            .expect("a first iteration row");
         // Columns: iter cost cost_change |gradient| |step| lambda time_s step.
-        row.split_whitespace().nth(5).unwrap().to_string()
+        first.split_whitespace().nth(5).unwrap().to_string()
     };
     assert_eq!(first_lambda(&[]), "1.00e-8");
     assert_eq!(first_lambda(&["--initial-lambda", "0.5"]), "5.00e-1");
@@ -295,8 +300,7 @@ fn unknown_tags_are_warned_about_and_counted() {
 
 #[test]
 fn output_never_overwrites_the_input() {
-    let dir = scratch("overwrite");
-    let input = write(&dir, "square.g2o", SQUARE);
+    let (dir, input) = square_graph("overwrite");
     let run = rhopt(&["solve", s(&input), "-o", s(&input)]);
     assert_eq!(run.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&run.stderr).contains("input"));
@@ -411,8 +415,7 @@ fn corrupt_solve_eval_round_trip() {
 
 #[test]
 fn tum_export_of_a_2d_graph_has_yaw_only_unit_quaternions() {
-    let dir = scratch("tum");
-    let input = write(&dir, "square.g2o", SQUARE);
+    let (dir, input) = square_graph("tum");
     let tum = dir.join("out.tum");
     let run = rhopt(&["solve", s(&input), "--tum", s(&tum), "-q"]);
     assert_eq!(run.status.code(), Some(0));
@@ -490,8 +493,7 @@ fn listing(dir: &Path) -> Vec<String> {
 
 #[test]
 fn empty_unwritable_or_clashing_output_paths_are_refused_before_solving() {
-    let dir = scratch("outputs");
-    let input = write(&dir, "square.g2o", SQUARE);
+    let (dir, input) = square_graph("outputs");
     let before = listing(&dir);
     let out = dir.join("out.g2o");
     let cases: &[(&[&str], i32, &str)] = &[
@@ -559,8 +561,7 @@ fn empty_unwritable_or_clashing_output_paths_are_refused_before_solving() {
 
 #[test]
 fn a_solve_that_does_not_converge_says_so_and_still_writes_its_estimate() {
-    let dir = scratch("not-converged");
-    let input = write(&dir, "square.g2o", SQUARE);
+    let (dir, input) = square_graph("not-converged");
     let output = dir.join("out.g2o");
     let summary = dir.join("summary.json");
     let run = rhopt(&[

@@ -8,10 +8,7 @@
 
 use std::cell::RefCell;
 
-use nalgebra::{
-    Const, DMatrixView, DMatrixViewMut, DVectorView, DVectorViewMut, Dim, Dyn, MatrixView,
-    MatrixViewMut, U1,
-};
+use nalgebra::{Const, DMatrixView, DMatrixViewMut, Dim, Dyn, MatrixView, MatrixViewMut, U1};
 use rayon::prelude::*;
 
 use crate::factor::Jacobians;
@@ -257,7 +254,7 @@ fn with_scratch<R>(len: usize, f: impl FnOnce(&mut [f64]) -> R) -> R {
 /// rejects the model's outputs, so that the solver rejects the step). `scratch` holds d values.
 fn cost_value(entry: &FactorEntry, e: &[f64], scratch: &mut [f64]) -> f64 {
     match &entry.loss {
-        None => whiten(entry, e, scratch),
+        None => whiten(entry, e, scratch, Dyn(e.len())),
         Some(loss) => loss.value(e).unwrap_or(f64::NAN),
     }
 }
@@ -292,14 +289,15 @@ fn loss_derivatives(
     }
 }
 
-/// Whitened residual Ωe into `out`, returning s = eᵀΩe.
-fn whiten(entry: &FactorEntry, e: &[f64], out: &mut [f64]) -> f64 {
+/// Whitened residual Ωe into `out`, returning s = eᵀΩe; `rows` is the residual dimension,
+/// static where the caller knows it so that the product is unrolled.
+fn whiten<R: Dim>(entry: &FactorEntry, e: &[f64], out: &mut [f64], rows: R) -> f64 {
     match &entry.information {
         Some(info) => {
-            DVectorViewMut::from_slice(out, e.len()).gemv(
+            MatrixViewMut::from_slice_generic(out, rows, U1).gemv(
                 1.0,
-                info,
-                &DVectorView::from_slice(e, e.len()),
+                &MatrixView::from_slice_generic(info.as_slice(), rows, rows),
+                &MatrixView::from_slice_generic(e, rows, U1),
                 0.0,
             );
         }
@@ -413,7 +411,7 @@ impl Local<'_> {
         let (d, n) = (rows.value(), cols.value());
         let chi2 = match &entry.loss {
             None => {
-                let chi2 = whiten(entry, e, oe);
+                let chi2 = whiten(entry, e, oe, rows);
                 let jac = MatrixView::from_slice_generic(jac, rows, cols);
                 let mut oj = MatrixViewMut::from_slice_generic(oj, rows, cols);
                 match &entry.information {

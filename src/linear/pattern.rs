@@ -10,6 +10,8 @@
 //! graphs, works on the lower triangle and would otherwise transpose H before every
 //! factorisation (about 30 % of the factorisation phase on parking-garage in `perf`).
 
+use nalgebra::{Const, Dim, Dyn};
+
 /// Where one block of a factor's local Hessian lands in the global CSC values.
 ///
 /// The local block is rows `local_row..local_row + rows` and columns
@@ -41,6 +43,13 @@ pub struct BlockTarget {
     /// (`local_row < local_col`): it is read as the transpose of its mirror below the diagonal,
     /// so that only the local Hessian's lower triangle is ever read.
     pub transposed: bool,
+}
+
+/// A factor's dense local Hessian, column-major `n × n`.
+#[derive(Clone, Copy)]
+struct LocalHessian<'a> {
+    values: &'a [f64],
+    n: usize,
 }
 
 /// Where one free variable of a factor lands in the global gradient.
@@ -278,27 +287,53 @@ impl HessianPattern {
         values: &mut [f64],
         base: usize,
     ) {
+        let local = LocalHessian {
+            values: local_hessian,
+            n,
+        };
+        // Pose blocks get sizes known at compile time, so that their loops unroll.
+        match (t.rows, t.cols) {
+            (3, 3) => self.add_sized_block(t, local, values, base, Const::<3>, Const::<3>),
+            (6, 6) => self.add_sized_block(t, local, values, base, Const::<6>, Const::<6>),
+            (r, c) => {
+                self.add_sized_block(t, local, values, base, Dyn(r as usize), Dyn(c as usize))
+            }
+        }
+    }
+
+    /// [`add_block`](Self::add_block) for a `rows × cols` block, the same as `t.rows × t.cols`.
+    #[inline(always)]
+    fn add_sized_block<R: Dim, C: Dim>(
+        &self,
+        t: &BlockTarget,
+        local: LocalHessian<'_>,
+        values: &mut [f64],
+        base: usize,
+        rows: R,
+        cols: C,
+    ) {
         let (lr, lc) = (t.local_row as usize, t.local_col as usize);
-        for j in 0..t.cols as usize {
+        let (block_rows, n) = (rows.value(), local.n);
+        for j in 0..cols.value() {
             let column = t.col as usize + j;
             // (first global position, first local row, rows) of this column's part.
             let (start, first, rows) = if t.diagonal {
-                (self.col_ptr[column], lr + j, t.rows as usize - j)
+                (self.col_ptr[column], lr + j, block_rows - j)
             } else {
                 (
                     self.col_ptr[column + 1] - t.row_pos as usize,
                     lr,
-                    t.rows as usize,
+                    block_rows,
                 )
             };
             let dst = &mut values[start - base..start - base + rows];
             if t.transposed {
                 // Entry (lr + i, lc + j) read as its mirror (lc + j, lr + i).
                 for (i, d) in dst.iter_mut().enumerate() {
-                    *d += local_hessian[(first + i) * n + lc + j];
+                    *d += local.values[(first + i) * n + lc + j];
                 }
             } else {
-                let src = &local_hessian[(lc + j) * n + first..(lc + j) * n + first + rows];
+                let src = &local.values[(lc + j) * n + first..(lc + j) * n + first + rows];
                 for (d, s) in dst.iter_mut().zip(src) {
                     *d += s;
                 }

@@ -8,13 +8,18 @@
 use faer::dyn_stack::{MemBuffer, MemStack, StackReq};
 use faer::linalg::cholesky::llt::factor::LltError;
 use faer::linalg::cholesky::llt::factor::LltRegularization;
+use faer::linalg::matmul::matmul;
+use faer::linalg::triangular_solve::{
+    solve_lower_triangular_in_place, solve_upper_triangular_in_place,
+};
+use faer::reborrow::{Reborrow, ReborrowMut};
 use faer::sparse::linalg::cholesky::{
-    factorize_symbolic_cholesky, CholeskySymbolicParams, LltRef, SymbolicCholesky,
-    SymbolicCholeskyRaw, SymmetricOrdering,
+    factorize_symbolic_cholesky, supernodal::SymbolicSupernodalCholesky, CholeskySymbolicParams,
+    LltRef, SymbolicCholesky, SymbolicCholeskyRaw, SymmetricOrdering,
 };
 use faer::sparse::linalg::SupernodalThreshold;
 use faer::sparse::{SparseColMatRef, SymbolicSparseColMatRef};
-use faer::{Conj, MatMut, Par, Side};
+use faer::{Accum, Conj, MatMut, MatRef, Par, Side};
 
 use super::pattern::HessianPattern;
 
@@ -53,6 +58,8 @@ pub struct SparseCholesky {
     l_values: Vec<f64>,
     factor_scratch: MemBuffer,
     solve_scratch: MemBuffer,
+    /// Room for one supernode's pattern in [`solve_supernodal`].
+    solve_buffer: Vec<f64>,
     par: Par,
 }
 
@@ -116,7 +123,17 @@ impl SparseCholesky {
         let factor_req: StackReq =
             symbolic.factorize_numeric_llt_scratch::<f64>(par, Default::default());
         let solve_req: StackReq = symbolic.solve_in_place_scratch::<f64>(1, par);
+        let longest_pattern = match symbolic.raw() {
+            SymbolicCholeskyRaw::Supernodal(s) => s
+                .col_ptr_for_row_idx()
+                .windows(2)
+                .map(|w| w[1] - w[0])
+                .max()
+                .unwrap_or(0),
+            SymbolicCholeskyRaw::Simplicial(_) => 0,
+        };
         Ok(Self {
+            solve_buffer: vec![0.0; longest_pattern],
             factor_scratch: MemBuffer::try_new(factor_req).map_err(internal)?,
             solve_scratch: MemBuffer::try_new(solve_req).map_err(internal)?,
             symbolic,
@@ -167,6 +184,10 @@ impl SparseCholesky {
 
     /// Solves `A x = rhs` in place with the last successful factorisation.
     pub fn solve_in_place(&mut self, rhs: &mut [f64]) {
+        if let SymbolicCholeskyRaw::Supernodal(symbolic) = self.symbolic.raw() {
+            solve_supernodal(symbolic, &self.l_values, rhs, &mut self.solve_buffer);
+            return;
+        }
         let n = rhs.len();
         let llt = LltRef::<'_, usize, f64>::new(&self.symbolic, &self.l_values);
         let rhs = MatMut::from_column_major_slice_mut(rhs, n, 1);
@@ -176,6 +197,115 @@ impl SparseCholesky {
             self.par,
             MemStack::new(&mut self.solve_scratch),
         );
+    }
+}
+
+/// Supernodes narrower than this are solved with plain loops, wider ones with faer's dense
+/// kernels (see [`solve_supernodal`]).
+const DENSE_SUPERNODE_WIDTH: usize = 16;
+
+/// Solves L Lᵀ x = b in place for a supernodal factor L with one right-hand side; `buffer`
+/// holds at least as many entries as the longest supernode pattern.
+///
+/// faer's own solve treats every supernode as a dense triangular solve plus a matrix product
+/// through its general kernels. Most supernodes of a pose graph are one to a few poses wide,
+/// where setting up those calls costs more than the arithmetic, so narrow supernodes are solved
+/// here with plain loops over the same storage (supernode `s`: a column-major block of its
+/// columns, the diagonal block on top, then the rows of its pattern). Wide ones go through
+/// faer's vectorised kernels exactly as in faer's solve. Measured with `cargo bench --bench
+/// solve -- iteration`: the triangular solves 10–35 % faster on the 2D graphs, unchanged
+/// within noise on sphere2500 and torus3D, about 5 % slower on parking-garage.
+fn solve_supernodal(
+    symbolic: &SymbolicSupernodalCholesky<usize>,
+    l: &[f64],
+    x: &mut [f64],
+    buffer: &mut [f64],
+) {
+    // (first column, width, pattern, values) of supernode s.
+    let supernode = |s: usize| {
+        let begin = symbolic.supernode_begin()[s];
+        let width = symbolic.supernode_end()[s] - begin;
+        let pattern = &symbolic.row_idx()
+            [symbolic.col_ptr_for_row_idx()[s]..symbolic.col_ptr_for_row_idx()[s + 1]];
+        let values = &l[symbolic.col_ptr_for_val()[s]..symbolic.col_ptr_for_val()[s + 1]];
+        (begin, width, pattern, values)
+    };
+    // L y = b, supernodes in order. x is split after the supernode's last column: the rows of
+    // its pattern all lie below it.
+    for s in 0..symbolic.n_supernodes() {
+        let (begin, width, pattern, values) = supernode(s);
+        let rows = width + pattern.len();
+        let (head, below) = x.split_at_mut(begin + width);
+        let top = &mut head[begin..];
+        let below_index = |r: usize| r - begin - width;
+        if width >= DENSE_SUPERNODE_WIDTH {
+            let block = MatRef::from_column_major_slice(values, rows, width);
+            let (diagonal, off_diagonal) = block.split_at_row(width);
+            let mut top = MatMut::from_column_major_slice_mut(top, width, 1);
+            solve_lower_triangular_in_place(diagonal, top.rb_mut(), Par::Seq);
+            let product = &mut buffer[..pattern.len()];
+            matmul(
+                MatMut::from_column_major_slice_mut(&mut *product, pattern.len(), 1),
+                Accum::Replace,
+                off_diagonal,
+                top.rb(),
+                1.0,
+                Par::Seq,
+            );
+            for (&r, p) in pattern.iter().zip(product.iter()) {
+                below[below_index(r)] -= p;
+            }
+            continue;
+        }
+        for j in 0..width {
+            let column = &values[j * rows..(j + 1) * rows];
+            let xj = top[j] / column[j];
+            top[j] = xj;
+            for (t, l_ij) in top[j + 1..].iter_mut().zip(&column[j + 1..width]) {
+                *t -= l_ij * xj;
+            }
+            for (&r, l_rj) in pattern.iter().zip(&column[width..]) {
+                below[below_index(r)] -= l_rj * xj;
+            }
+        }
+    }
+    // Lᵀ x = y, supernodes in reverse.
+    for s in (0..symbolic.n_supernodes()).rev() {
+        let (begin, width, pattern, values) = supernode(s);
+        let rows = width + pattern.len();
+        let (head, below) = x.split_at_mut(begin + width);
+        let top = &mut head[begin..];
+        let below_index = |r: usize| r - begin - width;
+        if width >= DENSE_SUPERNODE_WIDTH {
+            let block = MatRef::from_column_major_slice(values, rows, width);
+            let (diagonal, off_diagonal) = block.split_at_row(width);
+            let gathered = &mut buffer[..pattern.len()];
+            for (g, &r) in gathered.iter_mut().zip(pattern) {
+                *g = below[below_index(r)];
+            }
+            let mut top = MatMut::from_column_major_slice_mut(top, width, 1);
+            matmul(
+                top.rb_mut(),
+                Accum::Add,
+                off_diagonal.transpose(),
+                MatRef::from_column_major_slice(&*gathered, pattern.len(), 1),
+                -1.0,
+                Par::Seq,
+            );
+            solve_upper_triangular_in_place(diagonal.transpose(), top, Par::Seq);
+            continue;
+        }
+        for j in (0..width).rev() {
+            let column = &values[j * rows..(j + 1) * rows];
+            let mut sum = top[j];
+            for (t, l_ij) in top[j + 1..].iter().zip(&column[j + 1..width]) {
+                sum -= l_ij * t;
+            }
+            for (&r, l_rj) in pattern.iter().zip(&column[width..]) {
+                sum -= l_rj * below[below_index(r)];
+            }
+            top[j] = sum / column[j];
+        }
     }
 }
 
@@ -249,6 +379,66 @@ mod tests {
         }
         let residual = &h * DVector::from_vec(x) - b;
         assert!(residual.norm() < 1e-12, "residual {}", residual.norm());
+    }
+
+    #[test]
+    fn supernodal_solve_matches_dense() {
+        // 40 blocks of 6 (3D poses): a chain, whose supernodes are narrow, then a band where
+        // each block is linked to the next five, whose supernodes are wide; faer factorises the
+        // whole supernodally.
+        let dims = [6usize; 40];
+        let reach = |i: usize| if i < 20 { 2 } else { 6 };
+        let factors: Vec<Vec<(Option<usize>, usize)>> = (0..40)
+            .flat_map(|i| {
+                (i + 1..(i + reach(i)).min(40)).map(move |j| vec![(Some(i), 6), (Some(j), 6)])
+            })
+            .collect();
+        let pattern = HessianPattern::analyse(&dims, factors.iter().map(|v| v.as_slice()));
+        let mut values = vec![0.0; pattern.nnz()];
+        let mut grad = vec![0.0; pattern.dim];
+        for k in 0..factors.len() {
+            // MᵀM with a pseudo-random M: positive semidefinite, dense within the factor.
+            let m = DMatrix::from_fn(12, 12, |i, j| ((i * 13 + j * 7 + k * 5) % 17) as f64 - 8.0);
+            let local = m.transpose() * m;
+            pattern.scatter(k, local.as_slice(), &[0.0; 12], 12, &mut values, &mut grad);
+        }
+        for &d in &pattern.diag_pos {
+            values[d] += 1.0;
+        }
+        let mut chol = SparseCholesky::analyse(&pattern, Some(1)).unwrap();
+        let SymbolicCholeskyRaw::Supernodal(symbolic) = chol.symbolic.raw() else {
+            panic!("expected a supernodal factorisation");
+        };
+        let widths: Vec<usize> = (0..symbolic.n_supernodes())
+            .map(|s| symbolic.supernode_end()[s] - symbolic.supernode_begin()[s])
+            .collect();
+        // Both paths of `solve_supernodal` are taken.
+        assert!(
+            widths.iter().any(|&w| w < DENSE_SUPERNODE_WIDTH),
+            "{widths:?}"
+        );
+        assert!(
+            widths.iter().any(|&w| w >= DENSE_SUPERNODE_WIDTH),
+            "{widths:?}"
+        );
+        chol.factorize(&pattern, &values).unwrap();
+        let n = pattern.dim;
+        let b = DVector::from_fn(n, |i, _| (i as f64 * 0.7).cos());
+        let mut x = b.as_slice().to_vec();
+        chol.solve_in_place(&mut x);
+
+        let mut h = DMatrix::zeros(n, n);
+        for c in 0..n {
+            #[allow(clippy::needless_range_loop)] // p indexes both row_idx and values
+            for p in pattern.col_ptr[c]..pattern.col_ptr[c + 1] {
+                let r = pattern.row_idx[p];
+                h[(r, c)] = values[p];
+                h[(c, r)] = values[p];
+            }
+        }
+        let reference = h.cholesky().unwrap().solve(&b);
+        let err = (DVector::from_vec(x) - &reference).amax() / reference.amax();
+        assert!(err < 1e-10, "relative error {err:e}");
     }
 
     #[test]

@@ -200,21 +200,33 @@ impl SparseCholesky {
     }
 }
 
-/// Supernodes narrower than this are solved with plain loops, wider ones with faer's dense
-/// kernels (see [`solve_supernodal`]).
-const DENSE_SUPERNODE_WIDTH: usize = 16;
+/// Supernodes whose off-diagonal block (columns × pattern rows) has at most this many entries
+/// are solved with plain loops, larger ones with faer's dense kernels (see
+/// [`solve_supernodal`]).
+const SMALL_SUPERNODE_ENTRIES: usize = 256;
+
+/// Whether a supernode of `width` columns with `pattern` rows below them is solved by
+/// [`solve_supernodal`]'s plain loops. A supernode with no rows below (a root of the
+/// elimination forest) counts as having one, so it takes the loops up to 256 columns: on the
+/// public graphs that was within noise of faer's kernels (sphere2500, torus3D).
+fn is_small_supernode(width: usize, pattern: usize) -> bool {
+    width * pattern.max(1) <= SMALL_SUPERNODE_ENTRIES
+}
 
 /// Solves L Lᵀ x = b in place for a supernodal factor L with one right-hand side; `buffer`
 /// holds at least as many entries as the longest supernode pattern.
 ///
 /// faer's own solve treats every supernode as a dense triangular solve plus a matrix product
-/// through its general kernels. Most supernodes of a pose graph are one to a few poses wide,
-/// where setting up those calls costs more than the arithmetic, so narrow supernodes are solved
-/// here with plain loops over the same storage (supernode `s`: a column-major block of its
-/// columns, the diagonal block on top, then the rows of its pattern). Wide ones go through
-/// faer's vectorised kernels exactly as in faer's solve. Measured with `cargo bench --bench
-/// solve -- iteration`: the triangular solves 10–35 % faster on the 2D graphs, unchanged
-/// within noise on sphere2500 and torus3D, about 5 % slower on parking-garage.
+/// through its general kernels. Most supernodes of a pose graph are one to a few poses wide with
+/// a short pattern, where setting up those calls costs more than the arithmetic, so small
+/// supernodes ([`SMALL_SUPERNODE_ENTRIES`]) are solved here with plain loops over the same
+/// storage (supernode `s`: a column-major block of its columns, the diagonal block on top, then
+/// the rows of its pattern). Larger ones go through faer's vectorised kernels exactly as in
+/// faer's solve. Measured with `cargo bench --bench solve -- iteration` (one thread, two
+/// alternating runs): the triangular solves 30 % faster on manhattanOlson3500 and the generated
+/// Manhattan world, 15 % on city10000, 5–9 % on parking-garage, within noise on sphere2500 and
+/// torus3D. Splitting by width alone (loops below 16 columns) was 30 % slower on torus3D, whose
+/// narrow supernodes have long patterns.
 fn solve_supernodal(
     symbolic: &SymbolicSupernodalCholesky<usize>,
     l: &[f64],
@@ -238,7 +250,7 @@ fn solve_supernodal(
         let (head, below) = x.split_at_mut(begin + width);
         let top = &mut head[begin..];
         let below_index = |r: usize| r - begin - width;
-        if width >= DENSE_SUPERNODE_WIDTH {
+        if !is_small_supernode(width, pattern.len()) {
             let block = MatRef::from_column_major_slice(values, rows, width);
             let (diagonal, off_diagonal) = block.split_at_row(width);
             let mut top = MatMut::from_column_major_slice_mut(top, width, 1);
@@ -276,7 +288,7 @@ fn solve_supernodal(
         let (head, below) = x.split_at_mut(begin + width);
         let top = &mut head[begin..];
         let below_index = |r: usize| r - begin - width;
-        if width >= DENSE_SUPERNODE_WIDTH {
+        if !is_small_supernode(width, pattern.len()) {
             let block = MatRef::from_column_major_slice(values, rows, width);
             let (diagonal, off_diagonal) = block.split_at_row(width);
             let gathered = &mut buffer[..pattern.len()];
@@ -409,17 +421,23 @@ mod tests {
         let SymbolicCholeskyRaw::Supernodal(symbolic) = chol.symbolic.raw() else {
             panic!("expected a supernodal factorisation");
         };
-        let widths: Vec<usize> = (0..symbolic.n_supernodes())
-            .map(|s| symbolic.supernode_end()[s] - symbolic.supernode_begin()[s])
+        let shapes: Vec<(usize, usize)> = (0..symbolic.n_supernodes())
+            .map(|s| {
+                let ptr = symbolic.col_ptr_for_row_idx();
+                (
+                    symbolic.supernode_end()[s] - symbolic.supernode_begin()[s],
+                    ptr[s + 1] - ptr[s],
+                )
+            })
             .collect();
         // Both paths of `solve_supernodal` are taken.
         assert!(
-            widths.iter().any(|&w| w < DENSE_SUPERNODE_WIDTH),
-            "{widths:?}"
+            shapes.iter().any(|&(w, p)| is_small_supernode(w, p)),
+            "{shapes:?}"
         );
         assert!(
-            widths.iter().any(|&w| w >= DENSE_SUPERNODE_WIDTH),
-            "{widths:?}"
+            shapes.iter().any(|&(w, p)| !is_small_supernode(w, p)),
+            "{shapes:?}"
         );
         chol.factorize(&pattern, &values).unwrap();
         let n = pattern.dim;

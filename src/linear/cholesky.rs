@@ -213,6 +213,49 @@ fn is_small_supernode(width: usize, pattern: usize) -> bool {
     width * pattern.max(1) <= SMALL_SUPERNODE_ENTRIES
 }
 
+/// One supernode of L and the parts of x it touches.
+struct Supernode<'a> {
+    /// First column.
+    begin: usize,
+    /// Number of columns.
+    width: usize,
+    /// Rows of its block: `width` plus the pattern's.
+    rows: usize,
+    /// Rows below the diagonal block, all after the supernode's last column.
+    pattern: &'a [usize],
+    /// The `rows × width` block, column-major, diagonal block on top.
+    values: &'a [f64],
+    /// x at the supernode's columns.
+    top: &'a mut [f64],
+    /// x after the supernode's last column, where all rows of `pattern` lie.
+    below: &'a mut [f64],
+}
+
+impl<'a> Supernode<'a> {
+    fn new(
+        symbolic: &'a SymbolicSupernodalCholesky<usize>,
+        l: &'a [f64],
+        x: &'a mut [f64],
+        s: usize,
+    ) -> Self {
+        let begin = symbolic.supernode_begin()[s];
+        let width = symbolic.supernode_end()[s] - begin;
+        let pattern = &symbolic.row_idx()
+            [symbolic.col_ptr_for_row_idx()[s]..symbolic.col_ptr_for_row_idx()[s + 1]];
+        let values = &l[symbolic.col_ptr_for_val()[s]..symbolic.col_ptr_for_val()[s + 1]];
+        let (head, below) = x.split_at_mut(begin + width);
+        Self {
+            begin,
+            width,
+            rows: width + pattern.len(),
+            pattern,
+            values,
+            top: &mut head[begin..],
+            below,
+        }
+    }
+}
+
 /// Solves L Lᵀ x = b in place for a supernodal factor L with one right-hand side; `buffer`
 /// holds at least as many entries as the longest supernode pattern.
 ///
@@ -233,23 +276,11 @@ fn solve_supernodal(
     x: &mut [f64],
     buffer: &mut [f64],
 ) {
-    // (first column, width, pattern, values) of supernode s.
-    let supernode = |s: usize| {
-        let begin = symbolic.supernode_begin()[s];
-        let width = symbolic.supernode_end()[s] - begin;
-        let pattern = &symbolic.row_idx()
-            [symbolic.col_ptr_for_row_idx()[s]..symbolic.col_ptr_for_row_idx()[s + 1]];
-        let values = &l[symbolic.col_ptr_for_val()[s]..symbolic.col_ptr_for_val()[s + 1]];
-        (begin, width, pattern, values)
-    };
-    // L y = b, supernodes in order. x is split after the supernode's last column: the rows of
-    // its pattern all lie below it.
+    // L y = b, supernodes in order.
     for s in 0..symbolic.n_supernodes() {
-        let (begin, width, pattern, values) = supernode(s);
-        let rows = width + pattern.len();
-        let (head, below) = x.split_at_mut(begin + width);
-        let top = &mut head[begin..];
-        let below_index = |r: usize| r - begin - width;
+        let node = Supernode::new(symbolic, l, x, s);
+        let (width, rows, pattern, values) = (node.width, node.rows, node.pattern, node.values);
+        let (top, below, below_start) = (node.top, node.below, node.begin + node.width);
         if !is_small_supernode(width, pattern.len()) {
             let block = MatRef::from_column_major_slice(values, rows, width);
             let (diagonal, off_diagonal) = block.split_at_row(width);
@@ -265,7 +296,7 @@ fn solve_supernodal(
                 Par::Seq,
             );
             for (&r, p) in pattern.iter().zip(product.iter()) {
-                below[below_index(r)] -= p;
+                below[r - below_start] -= p;
             }
             continue;
         }
@@ -277,23 +308,21 @@ fn solve_supernodal(
                 *t -= l_ij * xj;
             }
             for (&r, l_rj) in pattern.iter().zip(&column[width..]) {
-                below[below_index(r)] -= l_rj * xj;
+                below[r - below_start] -= l_rj * xj;
             }
         }
     }
     // Lᵀ x = y, supernodes in reverse.
     for s in (0..symbolic.n_supernodes()).rev() {
-        let (begin, width, pattern, values) = supernode(s);
-        let rows = width + pattern.len();
-        let (head, below) = x.split_at_mut(begin + width);
-        let top = &mut head[begin..];
-        let below_index = |r: usize| r - begin - width;
+        let node = Supernode::new(symbolic, l, x, s);
+        let (width, rows, pattern, values) = (node.width, node.rows, node.pattern, node.values);
+        let (top, below, below_start) = (node.top, node.below, node.begin + node.width);
         if !is_small_supernode(width, pattern.len()) {
             let block = MatRef::from_column_major_slice(values, rows, width);
             let (diagonal, off_diagonal) = block.split_at_row(width);
             let gathered = &mut buffer[..pattern.len()];
             for (g, &r) in gathered.iter_mut().zip(pattern) {
-                *g = below[below_index(r)];
+                *g = below[r - below_start];
             }
             let mut top = MatMut::from_column_major_slice_mut(top, width, 1);
             matmul(
@@ -314,7 +343,7 @@ fn solve_supernodal(
                 sum -= l_ij * t;
             }
             for (&r, l_rj) in pattern.iter().zip(&column[width..]) {
-                sum -= l_rj * below[below_index(r)];
+                sum -= l_rj * below[r - below_start];
             }
             top[j] = sum / column[j];
         }

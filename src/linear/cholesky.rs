@@ -122,15 +122,20 @@ impl SparseCholesky {
         };
         let factor_req: StackReq =
             symbolic.factorize_numeric_llt_scratch::<f64>(par, Default::default());
-        let solve_req: StackReq = symbolic.solve_in_place_scratch::<f64>(1, par);
-        let longest_pattern = match symbolic.raw() {
-            SymbolicCholeskyRaw::Supernodal(s) => s
-                .col_ptr_for_row_idx()
-                .windows(2)
-                .map(|w| w[1] - w[0])
-                .max()
-                .unwrap_or(0),
-            SymbolicCholeskyRaw::Simplicial(_) => 0,
+        // faer's solve (and its scratch) serves only simplicial factors; supernodal ones use
+        // `solve_supernodal`, with room for the longest supernode pattern.
+        let (solve_req, longest_pattern) = match symbolic.raw() {
+            SymbolicCholeskyRaw::Simplicial(_) => {
+                (symbolic.solve_in_place_scratch::<f64>(1, par), 0)
+            }
+            SymbolicCholeskyRaw::Supernodal(s) => (
+                StackReq::EMPTY,
+                s.col_ptr_for_row_idx()
+                    .windows(2)
+                    .map(|w| w[1] - w[0])
+                    .max()
+                    .unwrap_or(0),
+            ),
         };
         Ok(Self {
             solve_buffer: vec![0.0; longest_pattern],
@@ -215,8 +220,6 @@ fn is_small_supernode(width: usize, pattern: usize) -> bool {
 
 /// One supernode of L and the parts of x it touches.
 struct Supernode<'a> {
-    /// First column.
-    begin: usize,
     /// Number of columns.
     width: usize,
     /// Rows of its block: `width` plus the pattern's.
@@ -229,6 +232,8 @@ struct Supernode<'a> {
     top: &'a mut [f64],
     /// x after the supernode's last column, where all rows of `pattern` lie.
     below: &'a mut [f64],
+    /// The row of x where `below` starts.
+    below_start: usize,
 }
 
 impl<'a> Supernode<'a> {
@@ -245,14 +250,19 @@ impl<'a> Supernode<'a> {
         let values = &l[symbolic.col_ptr_for_val()[s]..symbolic.col_ptr_for_val()[s + 1]];
         let (head, below) = x.split_at_mut(begin + width);
         Self {
-            begin,
             width,
             rows: width + pattern.len(),
             pattern,
             values,
             top: &mut head[begin..],
             below,
+            below_start: begin + width,
         }
+    }
+
+    /// The diagonal (lower-triangular) and off-diagonal blocks, for faer's dense kernels.
+    fn blocks(&self) -> (MatRef<'a, f64>, MatRef<'a, f64>) {
+        MatRef::from_column_major_slice(self.values, self.rows, self.width).split_at_row(self.width)
     }
 }
 
@@ -279,12 +289,10 @@ fn solve_supernodal(
     // L y = b, supernodes in order.
     for s in 0..symbolic.n_supernodes() {
         let node = Supernode::new(symbolic, l, x, s);
-        let (width, rows, pattern, values) = (node.width, node.rows, node.pattern, node.values);
-        let (top, below, below_start) = (node.top, node.below, node.begin + node.width);
+        let (width, pattern) = (node.width, node.pattern);
         if !is_small_supernode(width, pattern.len()) {
-            let block = MatRef::from_column_major_slice(values, rows, width);
-            let (diagonal, off_diagonal) = block.split_at_row(width);
-            let mut top = MatMut::from_column_major_slice_mut(top, width, 1);
+            let (diagonal, off_diagonal) = node.blocks();
+            let mut top = MatMut::from_column_major_slice_mut(node.top, width, 1);
             solve_lower_triangular_in_place(diagonal, top.rb_mut(), Par::Seq);
             let product = &mut buffer[..pattern.len()];
             matmul(
@@ -296,12 +304,13 @@ fn solve_supernodal(
                 Par::Seq,
             );
             for (&r, p) in pattern.iter().zip(product.iter()) {
-                below[r - below_start] -= p;
+                node.below[r - node.below_start] -= p;
             }
             continue;
         }
+        let (top, below, below_start) = (node.top, node.below, node.below_start);
         for j in 0..width {
-            let column = &values[j * rows..(j + 1) * rows];
+            let column = &node.values[j * node.rows..(j + 1) * node.rows];
             let xj = top[j] / column[j];
             top[j] = xj;
             for (t, l_ij) in top[j + 1..].iter_mut().zip(&column[j + 1..width]) {
@@ -315,16 +324,14 @@ fn solve_supernodal(
     // Lᵀ x = y, supernodes in reverse.
     for s in (0..symbolic.n_supernodes()).rev() {
         let node = Supernode::new(symbolic, l, x, s);
-        let (width, rows, pattern, values) = (node.width, node.rows, node.pattern, node.values);
-        let (top, below, below_start) = (node.top, node.below, node.begin + node.width);
+        let (width, pattern) = (node.width, node.pattern);
         if !is_small_supernode(width, pattern.len()) {
-            let block = MatRef::from_column_major_slice(values, rows, width);
-            let (diagonal, off_diagonal) = block.split_at_row(width);
+            let (diagonal, off_diagonal) = node.blocks();
             let gathered = &mut buffer[..pattern.len()];
             for (g, &r) in gathered.iter_mut().zip(pattern) {
-                *g = below[r - below_start];
+                *g = node.below[r - node.below_start];
             }
-            let mut top = MatMut::from_column_major_slice_mut(top, width, 1);
+            let mut top = MatMut::from_column_major_slice_mut(node.top, width, 1);
             matmul(
                 top.rb_mut(),
                 Accum::Add,
@@ -336,8 +343,9 @@ fn solve_supernodal(
             solve_upper_triangular_in_place(diagonal.transpose(), top, Par::Seq);
             continue;
         }
+        let (top, below, below_start) = (node.top, &*node.below, node.below_start);
         for j in (0..width).rev() {
-            let column = &values[j * rows..(j + 1) * rows];
+            let column = &node.values[j * node.rows..(j + 1) * node.rows];
             let mut sum = top[j];
             for (t, l_ij) in top[j + 1..].iter().zip(&column[j + 1..width]) {
                 sum -= l_ij * t;
@@ -377,6 +385,21 @@ mod tests {
     use super::*;
     use nalgebra::{DMatrix, DVector};
 
+    /// The symmetric matrix whose lower triangle `values` holds in `pattern`'s storage.
+    fn dense_symmetric(pattern: &HessianPattern, values: &[f64]) -> DMatrix<f64> {
+        let n = pattern.dim;
+        let mut h = DMatrix::zeros(n, n);
+        for c in 0..n {
+            #[allow(clippy::needless_range_loop)] // p indexes both row_idx and values
+            for p in pattern.col_ptr[c]..pattern.col_ptr[c + 1] {
+                let r = pattern.row_idx[p];
+                h[(r, c)] = values[p];
+                h[(c, r)] = values[p];
+            }
+        }
+        h
+    }
+
     #[test]
     fn solves_a_block_tridiagonal_system() {
         // A chain of 5 blocks of size 3 (2D poses): H = tridiagonal block Laplacian + I.
@@ -409,15 +432,7 @@ mod tests {
         chol.solve_in_place(&mut x);
 
         // Dense check: H x = b.
-        let mut h = DMatrix::zeros(15, 15);
-        for c in 0..15 {
-            #[allow(clippy::needless_range_loop)] // p indexes both row_idx and values
-            for p in pattern.col_ptr[c]..pattern.col_ptr[c + 1] {
-                let r = pattern.row_idx[p];
-                h[(r, c)] = values[p];
-                h[(c, r)] = values[p];
-            }
-        }
+        let h = dense_symmetric(&pattern, &values);
         let residual = &h * DVector::from_vec(x) - b;
         assert!(residual.norm() < 1e-12, "residual {}", residual.norm());
     }
@@ -474,15 +489,7 @@ mod tests {
         let mut x = b.as_slice().to_vec();
         chol.solve_in_place(&mut x);
 
-        let mut h = DMatrix::zeros(n, n);
-        for c in 0..n {
-            #[allow(clippy::needless_range_loop)] // p indexes both row_idx and values
-            for p in pattern.col_ptr[c]..pattern.col_ptr[c + 1] {
-                let r = pattern.row_idx[p];
-                h[(r, c)] = values[p];
-                h[(c, r)] = values[p];
-            }
-        }
+        let h = dense_symmetric(&pattern, &values);
         let reference = h.cholesky().unwrap().solve(&b);
         let err = (DVector::from_vec(x) - &reference).amax() / reference.amax();
         assert!(err < 1e-10, "relative error {err:e}");

@@ -83,8 +83,9 @@ fn time_on_pool(pool: &ThreadPool, iters: u64, mut f: impl FnMut() + Send) -> Du
     })
 }
 
-/// Linearise and assemble on `pool`; analyse, factorise and solve on one thread, as the
-/// solver does on graphs of this size (see `SparseCholesky::analyse`).
+/// Linearise, assemble and solve on `pool` (the supernodal solves use up to two threads);
+/// analyse and factorise on one thread, as the solver does on graphs of this size (see
+/// `SparseCholesky::analyse`).
 fn phases(
     group: &mut BenchmarkGroup<'_, WallTime>,
     name: &str,
@@ -117,9 +118,11 @@ fn phases(
     });
     let mut rhs = lin.gradient.clone();
     group.bench_function(format!("{name}/solve"), |b| {
-        b.iter(|| {
-            rhs.copy_from_slice(&lin.gradient);
-            chol.solve_in_place(&mut rhs)
+        b.iter_custom(|iters| {
+            time_on_pool(pool, iters, || {
+                rhs.copy_from_slice(&lin.gradient);
+                chol.solve_in_place(&mut rhs)
+            })
         })
     });
     group.bench_function(format!("{name}/analyse"), |b| {

@@ -8,20 +8,16 @@
 use faer::dyn_stack::{MemBuffer, MemStack, StackReq};
 use faer::linalg::cholesky::llt::factor::LltError;
 use faer::linalg::cholesky::llt::factor::LltRegularization;
-use faer::linalg::matmul::matmul;
-use faer::linalg::triangular_solve::{
-    solve_lower_triangular_in_place, solve_upper_triangular_in_place,
-};
-use faer::reborrow::{Reborrow, ReborrowMut};
 use faer::sparse::linalg::cholesky::{
-    factorize_symbolic_cholesky, supernodal::SymbolicSupernodalCholesky, CholeskySymbolicParams,
-    LltRef, SymbolicCholesky, SymbolicCholeskyRaw, SymmetricOrdering,
+    factorize_symbolic_cholesky, CholeskySymbolicParams, LltRef, SymbolicCholesky,
+    SymbolicCholeskyRaw, SymmetricOrdering,
 };
 use faer::sparse::linalg::SupernodalThreshold;
 use faer::sparse::{SparseColMatRef, SymbolicSparseColMatRef};
-use faer::{Accum, Conj, MatMut, MatRef, Par, Side};
+use faer::{Conj, MatMut, Par, Side};
 
 use super::pattern::HessianPattern;
+use super::supernodal_solve::SupernodalSolver;
 
 /// Errors of the sparse linear solver.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -58,8 +54,8 @@ pub struct SparseCholesky {
     l_values: Vec<f64>,
     factor_scratch: MemBuffer,
     solve_scratch: MemBuffer,
-    /// Room for one supernode's pattern in [`solve_supernodal`].
-    solve_buffer: Vec<f64>,
+    /// The triangular solves of a supernodal factor (faer's own serve simplicial ones).
+    supernodal_solver: Option<SupernodalSolver>,
     par: Par,
 }
 
@@ -122,23 +118,15 @@ impl SparseCholesky {
         };
         let factor_req: StackReq =
             symbolic.factorize_numeric_llt_scratch::<f64>(par, Default::default());
-        // faer's solve (and its scratch) serves only simplicial factors; supernodal ones use
-        // `solve_supernodal`, with room for the longest supernode pattern.
-        let (solve_req, longest_pattern) = match symbolic.raw() {
+        // faer's solve (and its scratch) serves only simplicial factors.
+        let (solve_req, supernodal_solver) = match symbolic.raw() {
             SymbolicCholeskyRaw::Simplicial(_) => {
-                (symbolic.solve_in_place_scratch::<f64>(1, par), 0)
+                (symbolic.solve_in_place_scratch::<f64>(1, par), None)
             }
-            SymbolicCholeskyRaw::Supernodal(s) => (
-                StackReq::EMPTY,
-                s.col_ptr_for_row_idx()
-                    .windows(2)
-                    .map(|w| w[1] - w[0])
-                    .max()
-                    .unwrap_or(0),
-            ),
+            SymbolicCholeskyRaw::Supernodal(s) => (StackReq::EMPTY, Some(SupernodalSolver::new(s))),
         };
         Ok(Self {
-            solve_buffer: vec![0.0; longest_pattern],
+            supernodal_solver,
             factor_scratch: MemBuffer::try_new(factor_req).map_err(internal)?,
             solve_scratch: MemBuffer::try_new(solve_req).map_err(internal)?,
             symbolic,
@@ -187,10 +175,14 @@ impl SparseCholesky {
             })
     }
 
-    /// Solves `A x = rhs` in place with the last successful factorisation.
+    /// Solves `A x = rhs` in place with the last successful factorisation, a supernodal
+    /// factor on up to two threads of the current rayon pool (with the same result for any
+    /// thread count; see [`SupernodalSolver`]).
     pub fn solve_in_place(&mut self, rhs: &mut [f64]) {
-        if let SymbolicCholeskyRaw::Supernodal(symbolic) = self.symbolic.raw() {
-            solve_supernodal(symbolic, &self.l_values, rhs, &mut self.solve_buffer);
+        if let (SymbolicCholeskyRaw::Supernodal(symbolic), Some(solver)) =
+            (self.symbolic.raw(), self.supernodal_solver.as_mut())
+        {
+            solver.solve_in_place(symbolic, &self.l_values, rhs);
             return;
         }
         let n = rhs.len();
@@ -202,159 +194,6 @@ impl SparseCholesky {
             self.par,
             MemStack::new(&mut self.solve_scratch),
         );
-    }
-}
-
-/// Supernodes whose off-diagonal block (columns × pattern rows) has at most this many entries
-/// are solved with plain loops, larger ones with faer's dense kernels (see
-/// [`solve_supernodal`]).
-const SMALL_SUPERNODE_ENTRIES: usize = 256;
-
-/// Whether a supernode of `width` columns with `pattern` rows below them is solved by
-/// [`solve_supernodal`]'s plain loops. A supernode with no rows below (a root of the
-/// elimination forest) counts as having one, so it takes the loops up to 256 columns: on the
-/// public graphs that was within noise of faer's kernels (sphere2500, torus3D).
-fn is_small_supernode(width: usize, pattern: usize) -> bool {
-    width * pattern.max(1) <= SMALL_SUPERNODE_ENTRIES
-}
-
-/// One supernode of L and the parts of x it touches.
-struct Supernode<'a> {
-    /// Number of columns.
-    width: usize,
-    /// Rows of its block: `width` plus the pattern's.
-    rows: usize,
-    /// Rows below the diagonal block, all after the supernode's last column.
-    pattern: &'a [usize],
-    /// The `rows × width` block, column-major, diagonal block on top.
-    values: &'a [f64],
-    /// x at the supernode's columns.
-    top: &'a mut [f64],
-    /// x after the supernode's last column, where all rows of `pattern` lie.
-    below: &'a mut [f64],
-    /// The row of x where `below` starts.
-    below_start: usize,
-}
-
-impl<'a> Supernode<'a> {
-    fn new(
-        symbolic: &'a SymbolicSupernodalCholesky<usize>,
-        l: &'a [f64],
-        x: &'a mut [f64],
-        s: usize,
-    ) -> Self {
-        let begin = symbolic.supernode_begin()[s];
-        let width = symbolic.supernode_end()[s] - begin;
-        let pattern = &symbolic.row_idx()
-            [symbolic.col_ptr_for_row_idx()[s]..symbolic.col_ptr_for_row_idx()[s + 1]];
-        let values = &l[symbolic.col_ptr_for_val()[s]..symbolic.col_ptr_for_val()[s + 1]];
-        let (head, below) = x.split_at_mut(begin + width);
-        Self {
-            width,
-            rows: width + pattern.len(),
-            pattern,
-            values,
-            top: &mut head[begin..],
-            below,
-            below_start: begin + width,
-        }
-    }
-
-    /// The diagonal (lower-triangular) and off-diagonal blocks, for faer's dense kernels.
-    fn blocks(&self) -> (MatRef<'a, f64>, MatRef<'a, f64>) {
-        MatRef::from_column_major_slice(self.values, self.rows, self.width).split_at_row(self.width)
-    }
-}
-
-/// Solves L Lᵀ x = b in place for a supernodal factor L with one right-hand side; `buffer`
-/// holds at least as many entries as the longest supernode pattern.
-///
-/// faer's own solve treats every supernode as a dense triangular solve plus a matrix product
-/// through its general kernels. Most supernodes of a pose graph are one to a few poses wide with
-/// a short pattern, where setting up those calls costs more than the arithmetic, so small
-/// supernodes ([`SMALL_SUPERNODE_ENTRIES`]) are solved here with plain loops over the same
-/// storage (supernode `s`: a column-major block of its columns, the diagonal block on top, then
-/// the rows of its pattern). Larger ones go through faer's vectorised kernels exactly as in
-/// faer's solve. Measured with `cargo bench --bench solve -- iteration` (one thread, two
-/// alternating runs): the triangular solves 30 % faster on manhattanOlson3500 and the generated
-/// Manhattan world, 15 % on city10000, 5–9 % on parking-garage, within noise on sphere2500 and
-/// torus3D. Splitting by width alone (loops below 16 columns) was 30 % slower on torus3D, whose
-/// narrow supernodes have long patterns.
-fn solve_supernodal(
-    symbolic: &SymbolicSupernodalCholesky<usize>,
-    l: &[f64],
-    x: &mut [f64],
-    buffer: &mut [f64],
-) {
-    // L y = b, supernodes in order.
-    for s in 0..symbolic.n_supernodes() {
-        let node = Supernode::new(symbolic, l, x, s);
-        let (width, pattern) = (node.width, node.pattern);
-        if !is_small_supernode(width, pattern.len()) {
-            let (diagonal, off_diagonal) = node.blocks();
-            let mut top = MatMut::from_column_major_slice_mut(node.top, width, 1);
-            solve_lower_triangular_in_place(diagonal, top.rb_mut(), Par::Seq);
-            let product = &mut buffer[..pattern.len()];
-            matmul(
-                MatMut::from_column_major_slice_mut(&mut *product, pattern.len(), 1),
-                Accum::Replace,
-                off_diagonal,
-                top.rb(),
-                1.0,
-                Par::Seq,
-            );
-            for (&r, p) in pattern.iter().zip(product.iter()) {
-                node.below[r - node.below_start] -= p;
-            }
-            continue;
-        }
-        let (top, below, below_start) = (node.top, node.below, node.below_start);
-        for j in 0..width {
-            let column = &node.values[j * node.rows..(j + 1) * node.rows];
-            let xj = top[j] / column[j];
-            top[j] = xj;
-            for (t, l_ij) in top[j + 1..].iter_mut().zip(&column[j + 1..width]) {
-                *t -= l_ij * xj;
-            }
-            for (&r, l_rj) in pattern.iter().zip(&column[width..]) {
-                below[r - below_start] -= l_rj * xj;
-            }
-        }
-    }
-    // Lᵀ x = y, supernodes in reverse.
-    for s in (0..symbolic.n_supernodes()).rev() {
-        let node = Supernode::new(symbolic, l, x, s);
-        let (width, pattern) = (node.width, node.pattern);
-        if !is_small_supernode(width, pattern.len()) {
-            let (diagonal, off_diagonal) = node.blocks();
-            let gathered = &mut buffer[..pattern.len()];
-            for (g, &r) in gathered.iter_mut().zip(pattern) {
-                *g = node.below[r - node.below_start];
-            }
-            let mut top = MatMut::from_column_major_slice_mut(node.top, width, 1);
-            matmul(
-                top.rb_mut(),
-                Accum::Add,
-                off_diagonal.transpose(),
-                MatRef::from_column_major_slice(&*gathered, pattern.len(), 1),
-                -1.0,
-                Par::Seq,
-            );
-            solve_upper_triangular_in_place(diagonal.transpose(), top, Par::Seq);
-            continue;
-        }
-        let (top, below, below_start) = (node.top, &*node.below, node.below_start);
-        for j in (0..width).rev() {
-            let column = &node.values[j * node.rows..(j + 1) * node.rows];
-            let mut sum = top[j];
-            for (t, l_ij) in top[j + 1..].iter().zip(&column[j + 1..width]) {
-                sum -= l_ij * t;
-            }
-            for (&r, l_rj) in pattern.iter().zip(&column[width..]) {
-                sum -= l_rj * below[r - below_start];
-            }
-            top[j] = sum / column[j];
-        }
     }
 }
 
@@ -474,13 +313,17 @@ mod tests {
                 )
             })
             .collect();
-        // Both paths of `solve_supernodal` are taken.
+        // Both paths of the supernodal solves are taken.
         assert!(
-            shapes.iter().any(|&(w, p)| is_small_supernode(w, p)),
+            shapes
+                .iter()
+                .any(|&(w, p)| super::super::supernodal_solve::is_small_supernode(w, p)),
             "{shapes:?}"
         );
         assert!(
-            shapes.iter().any(|&(w, p)| !is_small_supernode(w, p)),
+            shapes
+                .iter()
+                .any(|&(w, p)| !super::super::supernodal_solve::is_small_supernode(w, p)),
             "{shapes:?}"
         );
         chol.factorize(&pattern, &values).unwrap();
@@ -493,6 +336,61 @@ mod tests {
         let reference = h.cholesky().unwrap().solve(&b);
         let err = (DVector::from_vec(x) - &reference).amax() / reference.amax();
         assert!(err < 1e-10, "relative error {err:e}");
+    }
+
+    #[test]
+    fn split_supernodal_solve_matches_dense_on_any_thread_count() {
+        // Two chains of 40 blocks of 6, each linked to the next two blocks, meeting in two
+        // separator blocks numbered last: the elimination tree has two large subtrees under a
+        // small top, which the solves run at once.
+        let dims = [6usize; 82];
+        let mut factors: Vec<Vec<(Option<usize>, usize)>> = Vec::new();
+        for chain in [0, 40] {
+            for i in chain..chain + 40 {
+                for j in i + 1..(i + 3).min(chain + 40) {
+                    factors.push(vec![(Some(i), 6), (Some(j), 6)]);
+                }
+            }
+            factors.push(vec![(Some(chain + 39), 6), (Some(80), 6)]);
+            factors.push(vec![(Some(chain), 6), (Some(81), 6)]);
+        }
+        factors.push(vec![(Some(80), 6), (Some(81), 6)]);
+        let pattern = HessianPattern::analyse(&dims, factors.iter().map(|v| v.as_slice()));
+        let mut values = vec![0.0; pattern.nnz()];
+        let mut grad = vec![0.0; pattern.dim];
+        for k in 0..factors.len() {
+            let m = DMatrix::from_fn(12, 12, |i, j| ((i * 11 + j * 5 + k * 3) % 13) as f64 - 6.0);
+            let local = m.transpose() * m;
+            pattern.scatter(k, local.as_slice(), &[0.0; 12], 12, &mut values, &mut grad);
+        }
+        for &d in &pattern.diag_pos {
+            values[d] += 1.0;
+        }
+        let mut chol = SparseCholesky::analyse(&pattern, Some(1)).unwrap();
+        assert!(
+            chol.supernodal_solver
+                .as_ref()
+                .is_some_and(|s| s.is_split()),
+            "the solves must run two groups of subtrees"
+        );
+        chol.factorize(&pattern, &values).unwrap();
+        let n = pattern.dim;
+        let b = DVector::from_fn(n, |i, _| (i as f64 * 0.3).sin());
+        let h = dense_symmetric(&pattern, &values);
+        let reference = h.cholesky().unwrap().solve(&b);
+        let mut solutions = Vec::new();
+        for threads in [1, 2] {
+            let mut x = b.as_slice().to_vec();
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| chol.solve_in_place(&mut x));
+            let err = (DVector::from_column_slice(&x) - &reference).amax() / reference.amax();
+            assert!(err < 1e-10, "{threads} threads: relative error {err:e}");
+            solutions.push(x.iter().map(|v| v.to_bits()).collect::<Vec<_>>());
+        }
+        assert_eq!(solutions[0], solutions[1], "1 and 2 threads differ");
     }
 
     #[test]

@@ -8,6 +8,7 @@ mod dense;
 mod normal;
 mod ordering;
 mod pattern;
+mod supernodal_solve;
 
 pub use assembly::AssemblyPlan;
 pub use cholesky::{

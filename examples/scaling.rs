@@ -70,12 +70,7 @@ fn main() {
                 other => panic!("--sizes small|full, got {other:?}"),
             },
             "--out" => out = PathBuf::from(it.next().expect("--out DIR")),
-            "--threads" => {
-                threads = it
-                    .next()
-                    .and_then(|s| s.parse().ok())
-                    .expect("--threads N")
-            }
+            "--threads" => threads = it.next().and_then(|s| s.parse().ok()).expect("--threads N"),
             other => panic!("unknown argument {other}"),
         }
     }

@@ -239,6 +239,30 @@ mod tests {
         h
     }
 
+    /// The pattern and values of H for factors on blocks of 12 unknowns in total: each local
+    /// system is MᵀM with a pseudo-random M (positive semidefinite, dense within the factor;
+    /// `seed` varies M), and H's diagonal gets 1 more, so H is positive definite.
+    fn random_system(
+        dims: &[usize],
+        factors: &[Vec<(Option<usize>, usize)>],
+        seed: usize,
+    ) -> (HessianPattern, Vec<f64>) {
+        let pattern = HessianPattern::analyse(dims, factors.iter().map(|v| v.as_slice()));
+        let mut values = vec![0.0; pattern.nnz()];
+        let mut grad = vec![0.0; pattern.dim];
+        for k in 0..factors.len() {
+            let m = DMatrix::from_fn(12, 12, |i, j| {
+                ((i * 13 + j * 7 + k * 5 + seed) % 17) as f64 - 8.0
+            });
+            let local = m.transpose() * m;
+            pattern.scatter(k, local.as_slice(), &[0.0; 12], 12, &mut values, &mut grad);
+        }
+        for &d in &pattern.diag_pos {
+            values[d] += 1.0;
+        }
+        (pattern, values)
+    }
+
     #[test]
     fn solves_a_block_tridiagonal_system() {
         // A chain of 5 blocks of size 3 (2D poses): H = tridiagonal block Laplacian + I.
@@ -288,18 +312,7 @@ mod tests {
                 (i + 1..(i + reach(i)).min(40)).map(move |j| vec![(Some(i), 6), (Some(j), 6)])
             })
             .collect();
-        let pattern = HessianPattern::analyse(&dims, factors.iter().map(|v| v.as_slice()));
-        let mut values = vec![0.0; pattern.nnz()];
-        let mut grad = vec![0.0; pattern.dim];
-        for k in 0..factors.len() {
-            // MᵀM with a pseudo-random M: positive semidefinite, dense within the factor.
-            let m = DMatrix::from_fn(12, 12, |i, j| ((i * 13 + j * 7 + k * 5) % 17) as f64 - 8.0);
-            let local = m.transpose() * m;
-            pattern.scatter(k, local.as_slice(), &[0.0; 12], 12, &mut values, &mut grad);
-        }
-        for &d in &pattern.diag_pos {
-            values[d] += 1.0;
-        }
+        let (pattern, values) = random_system(&dims, &factors, 0);
         let mut chol = SparseCholesky::analyse(&pattern, Some(1)).unwrap();
         let SymbolicCholeskyRaw::Supernodal(symbolic) = chol.symbolic.raw() else {
             panic!("expected a supernodal factorisation");
@@ -355,17 +368,7 @@ mod tests {
             factors.push(vec![(Some(chain), 6), (Some(81), 6)]);
         }
         factors.push(vec![(Some(80), 6), (Some(81), 6)]);
-        let pattern = HessianPattern::analyse(&dims, factors.iter().map(|v| v.as_slice()));
-        let mut values = vec![0.0; pattern.nnz()];
-        let mut grad = vec![0.0; pattern.dim];
-        for k in 0..factors.len() {
-            let m = DMatrix::from_fn(12, 12, |i, j| ((i * 11 + j * 5 + k * 3) % 13) as f64 - 6.0);
-            let local = m.transpose() * m;
-            pattern.scatter(k, local.as_slice(), &[0.0; 12], 12, &mut values, &mut grad);
-        }
-        for &d in &pattern.diag_pos {
-            values[d] += 1.0;
-        }
+        let (pattern, values) = random_system(&dims, &factors, 3);
         let mut chol = SparseCholesky::analyse(&pattern, Some(1)).unwrap();
         assert!(
             chol.supernodal_solver

@@ -189,11 +189,12 @@ impl SupernodalSolver {
             }
         }
         forward(symbolic, l, x, top, buffer);
-        // Lᵀ x = y: the top, then the groups at once, both reading the top's solution.
+        // Lᵀ x = y: the top, then the groups at once, both reading the top's solution. The
+        // second group's own entries of its copy still hold its part of y: the top's solves
+        // touch only the top's entries.
         backward(symbolic, l, x, top, buffer);
         if !first.is_empty() {
             copy(x, second_x, top);
-            copy(x, second_x, second);
             rayon::join(
                 || backward(symbolic, l, x, first, buffer),
                 || backward(symbolic, l, second_x, second, second_buffer),
@@ -220,12 +221,15 @@ fn split_subtrees(
     let begin = symbolic.supernode_begin();
     let entries = |s: usize| symbolic.col_ptr_for_val()[s + 1] - symbolic.col_ptr_for_val()[s];
     let pattern_ptr = symbolic.col_ptr_for_row_idx();
-    // The parent is the supernode holding the first row of the pattern; it comes later.
+    // The parent is the supernode holding the pattern's first (smallest) row; it comes later.
     let mut children: Vec<Vec<usize>> = vec![Vec::new(); n];
     let mut roots = Vec::new();
     let mut subtree: Vec<usize> = (0..n).map(entries).collect();
     for s in 0..n {
-        match symbolic.row_idx()[pattern_ptr[s]..pattern_ptr[s + 1]].first() {
+        match symbolic.row_idx()[pattern_ptr[s]..pattern_ptr[s + 1]]
+            .iter()
+            .min()
+        {
             Some(&row) => {
                 let parent = begin[..n].partition_point(|&b| b <= row) - 1;
                 children[parent].push(s);

@@ -228,6 +228,10 @@ fn run_one(kind: &str, n: usize, threads: usize) {
     // The solver's own time of each iteration: the median is the steady state; the first
     // also pays the first touch of the factor's and the workspace's freshly allocated pages.
     let mut iteration_times: Vec<f64> = summary.log.iter().map(|r| r.time.as_secs_f64()).collect();
+    let iteration_ms: Vec<String> = iteration_times
+        .iter()
+        .map(|t| format!("{:.1}", t * 1e3))
+        .collect();
     let first_iteration = iteration_times.first().copied().unwrap_or(f64::NAN);
     iteration_times.sort_by(f64::total_cmp);
     let per_iteration = iteration_times
@@ -248,11 +252,6 @@ fn run_one(kind: &str, n: usize, threads: usize) {
         summary.initial_cost,
         summary.final_cost,
     );
-    let iteration_ms: Vec<String> = summary
-        .log
-        .iter()
-        .map(|r| format!("{:.1}", r.time.as_secs_f64() * 1e3))
-        .collect();
     eprintln!("  each iteration (ms): {}", iteration_ms.join(", "));
     let solve_peak_mb = peak_rss_kb().map_or(f64::NAN, |kb| kb as f64 / 1024.0);
     let peak_mb = setup_peak_mb.max(solve_peak_mb);

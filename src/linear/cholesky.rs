@@ -53,10 +53,16 @@ pub struct SparseCholesky {
     symbolic: SymbolicCholesky<usize>,
     l_values: Vec<f64>,
     factor_scratch: MemBuffer,
-    solve_scratch: MemBuffer,
-    /// The triangular solves of a supernodal factor (faer's own serve simplicial ones).
-    supernodal_solver: Option<SupernodalSolver>,
+    solves: TriangularSolves,
     par: Par,
+}
+
+/// How the triangular solves run, chosen with faer's layout of the factor.
+enum TriangularSolves {
+    /// A simplicial factor: faer's solve, with its scratch.
+    Faer(MemBuffer),
+    /// A supernodal factor: rhopt's own solves.
+    Supernodal(SupernodalSolver),
 }
 
 impl std::fmt::Debug for SparseCholesky {
@@ -118,17 +124,18 @@ impl SparseCholesky {
         };
         let factor_req: StackReq =
             symbolic.factorize_numeric_llt_scratch::<f64>(par, Default::default());
-        // faer's solve (and its scratch) serves only simplicial factors.
-        let (solve_req, supernodal_solver) = match symbolic.raw() {
-            SymbolicCholeskyRaw::Simplicial(_) => {
-                (symbolic.solve_in_place_scratch::<f64>(1, par), None)
+        let solves = match symbolic.raw() {
+            SymbolicCholeskyRaw::Simplicial(_) => TriangularSolves::Faer(
+                MemBuffer::try_new(symbolic.solve_in_place_scratch::<f64>(1, par))
+                    .map_err(internal)?,
+            ),
+            SymbolicCholeskyRaw::Supernodal(s) => {
+                TriangularSolves::Supernodal(SupernodalSolver::new(s))
             }
-            SymbolicCholeskyRaw::Supernodal(s) => (StackReq::EMPTY, Some(SupernodalSolver::new(s))),
         };
         Ok(Self {
-            supernodal_solver,
+            solves,
             factor_scratch: MemBuffer::try_new(factor_req).map_err(internal)?,
-            solve_scratch: MemBuffer::try_new(solve_req).map_err(internal)?,
             symbolic,
             l_values,
             par,
@@ -179,21 +186,24 @@ impl SparseCholesky {
     /// factor on up to two threads of the current rayon pool (with the same result for any
     /// thread count; see [`SupernodalSolver`]).
     pub fn solve_in_place(&mut self, rhs: &mut [f64]) {
-        if let (SymbolicCholeskyRaw::Supernodal(symbolic), Some(solver)) =
-            (self.symbolic.raw(), self.supernodal_solver.as_mut())
-        {
-            solver.solve_in_place(symbolic, &self.l_values, rhs);
-            return;
+        match (&mut self.solves, self.symbolic.raw()) {
+            (TriangularSolves::Supernodal(solver), SymbolicCholeskyRaw::Supernodal(symbolic)) => {
+                solver.solve_in_place(symbolic, &self.l_values, rhs)
+            }
+            (TriangularSolves::Faer(scratch), _) => {
+                let n = rhs.len();
+                let llt = LltRef::<'_, usize, f64>::new(&self.symbolic, &self.l_values);
+                llt.solve_in_place_with_conj(
+                    Conj::No,
+                    MatMut::from_column_major_slice_mut(rhs, n, 1),
+                    self.par,
+                    MemStack::new(scratch),
+                );
+            }
+            (TriangularSolves::Supernodal(_), SymbolicCholeskyRaw::Simplicial(_)) => {
+                unreachable!("the solves are chosen with the factor's layout in `analyse`")
+            }
         }
-        let n = rhs.len();
-        let llt = LltRef::<'_, usize, f64>::new(&self.symbolic, &self.l_values);
-        let rhs = MatMut::from_column_major_slice_mut(rhs, n, 1);
-        llt.solve_in_place_with_conj(
-            Conj::No,
-            rhs,
-            self.par,
-            MemStack::new(&mut self.solve_scratch),
-        );
     }
 }
 
@@ -222,6 +232,7 @@ fn transpose_structure(n: usize, col_ptr: &[usize], row_idx: &[usize]) -> (Vec<u
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::linear::supernodal_solve::is_small_supernode;
     use nalgebra::{DMatrix, DVector};
 
     /// The symmetric matrix whose lower triangle `values` holds in `pattern`'s storage.
@@ -328,15 +339,11 @@ mod tests {
             .collect();
         // Both paths of the supernodal solves are taken.
         assert!(
-            shapes
-                .iter()
-                .any(|&(w, p)| super::super::supernodal_solve::is_small_supernode(w, p)),
+            shapes.iter().any(|&(w, p)| is_small_supernode(w, p)),
             "{shapes:?}"
         );
         assert!(
-            shapes
-                .iter()
-                .any(|&(w, p)| !super::super::supernodal_solve::is_small_supernode(w, p)),
+            shapes.iter().any(|&(w, p)| !is_small_supernode(w, p)),
             "{shapes:?}"
         );
         chol.factorize(&pattern, &values).unwrap();
@@ -371,9 +378,7 @@ mod tests {
         let (pattern, values) = random_system(&dims, &factors, 3);
         let mut chol = SparseCholesky::analyse(&pattern, Some(1)).unwrap();
         assert!(
-            chol.supernodal_solver
-                .as_ref()
-                .is_some_and(|s| s.is_split()),
+            matches!(&chol.solves, TriangularSolves::Supernodal(s) if s.is_split()),
             "the solves must run two groups of subtrees"
         );
         chol.factorize(&pattern, &values).unwrap();

@@ -3,7 +3,7 @@
 
 use nalgebra::{Matrix2, Matrix3, Matrix6, SMatrix, SVector, Vector3, Vector6};
 
-use super::{Factor, Jacobians};
+use super::{Factor, Jacobians, PosePairBlocks};
 use crate::manifold::{normalize_angle, so3, LieGroup, Se2, Se3};
 use crate::problem::{Key, Values, Variable};
 
@@ -48,6 +48,9 @@ pub trait PoseGroup<const D: usize>:
         xij: &Self,
         d_err: &SMatrix<f64, D, D>,
     ) -> SMatrix<f64, D, D>;
+
+    /// The Jacobian's zero blocks with `error`, for [`Factor::pose_pair_blocks`].
+    fn pose_pair_blocks(error: BetweenError) -> Option<PosePairBlocks>;
 }
 
 impl PoseGroup<3> for Se2 {
@@ -93,6 +96,10 @@ impl PoseGroup<3> for Se2 {
             0.0,
             -1.0,
         )
+    }
+
+    fn pose_pair_blocks(_error: BetweenError) -> Option<PosePairBlocks> {
+        None
     }
 }
 
@@ -141,6 +148,13 @@ impl PoseGroup<6> for Se3 {
         jac.fixed_view_mut::<3, 3>(3, 3)
             .copy_from(&(-(d_err.fixed_view::<3, 3>(3, 3) * xij.rotation_matrix().transpose())));
         jac
+    }
+
+    fn pose_pair_blocks(error: BetweenError) -> Option<PosePairBlocks> {
+        Some(match error {
+            BetweenError::G2o => PosePairBlocks::RELATIVE_G2O,
+            BetweenError::LogMap => PosePairBlocks::RELATIVE_LOG_MAP,
+        })
     }
 }
 
@@ -195,6 +209,10 @@ impl<G: PoseGroup<D>, const D: usize> Factor for Between<G, D> {
 
     fn residual_dim(&self) -> usize {
         D
+    }
+
+    fn pose_pair_blocks(&self) -> Option<PosePairBlocks> {
+        G::pose_pair_blocks(self.error)
     }
 
     fn evaluate(&self, values: &Values, residual: &mut [f64], jacobians: Option<&mut Jacobians>) {

@@ -108,6 +108,39 @@ pub trait Factor: Send + Sync + std::fmt::Debug {
         let _ = values;
         Ok(())
     }
+
+    /// The 3 × 3 blocks of the Jacobian that may be non-zero, for a factor with a residual of
+    /// translation and rotation on two 3D poses. The linearizer then forms the local system from
+    /// those blocks alone (when Ω does not correlate translation with rotation), so the blocks it
+    /// declares zero must be zero at every estimate. The default, `None`, declares nothing.
+    fn pose_pair_blocks(&self) -> Option<PosePairBlocks> {
+        None
+    }
+}
+
+/// Which 3 × 3 blocks of the 6 × 12 Jacobian of a factor on two 3D poses may be non-zero.
+///
+/// Rows are the residual's translation (0) and rotation (1) parts; columns the translation (0)
+/// and rotation (1) of the first pose and those of the second (2, 3). Rotation residuals of
+/// relative poses, for instance, never depend on translations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PosePairBlocks {
+    /// `nonzero[r][c]`: whether rows `3r..3r + 3` may depend on columns `3c..3c + 3`.
+    pub nonzero: [[bool; 4]; 2],
+}
+
+impl PosePairBlocks {
+    /// g2o's relative-pose error ([`BetweenError::G2o`] on SE(3)): E's rotation, R_z⁻¹·Rᵢᵀ·Rⱼ,
+    /// depends on no translation, and its translation, R_z⁻¹·Rᵢᵀ(tⱼ − tᵢ) + t_z⁻¹, not on Rⱼ.
+    pub const RELATIVE_G2O: Self = Self {
+        nonzero: [[true, true, true, false], [false, true, false, true]],
+    };
+
+    /// The log-map relative-pose error ([`BetweenError::LogMap`] on SE(3)): its rotation part
+    /// depends on no translation; its translation part, V(ω)⁻¹·t, depends on everything else.
+    pub const RELATIVE_LOG_MAP: Self = Self {
+        nonzero: [[true, true, true, true], [false, true, false, true]],
+    };
 }
 
 #[cfg(test)]
@@ -166,7 +199,8 @@ pub(crate) mod testing {
         jac
     }
 
-    /// Asserts analytic and numeric Jacobians agree to `tol` (absolute, scaled by magnitude).
+    /// Asserts analytic and numeric Jacobians agree to `tol` (absolute, scaled by magnitude),
+    /// and that both vanish on the blocks [`Factor::pose_pair_blocks`] declares zero.
     pub fn assert_jacobians_match(factor: &dyn Factor, values: &Values, tol: f64) {
         let a = analytic_jacobian(factor, values);
         let n = numeric_jacobian(factor, values, 1e-6);
@@ -175,5 +209,23 @@ pub(crate) mod testing {
             err <= tol * (1.0 + n.amax()),
             "Jacobian mismatch {err:e}\nanalytic {a}\nnumeric {n}"
         );
+        if let Some(blocks) = factor.pose_pair_blocks() {
+            assert_eq!(
+                a.shape(),
+                (6, 12),
+                "pose-pair blocks on a non-6 × 12 Jacobian"
+            );
+            for (r, row) in blocks.nonzero.iter().enumerate() {
+                for (c, _) in row.iter().enumerate().filter(|(_, nonzero)| !**nonzero) {
+                    for m in [&a, &n] {
+                        let block = m.view((3 * r, 3 * c), (3, 3)).amax();
+                        assert!(
+                            block <= tol * (1.0 + n.amax()),
+                            "block ({r}, {c}) declared zero is {block:e}\nanalytic {a}\nnumeric {n}"
+                        );
+                    }
+                }
+            }
+        }
     }
 }

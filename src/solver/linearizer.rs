@@ -18,6 +18,8 @@ use crate::loss::LossCost;
 use crate::problem::{FactorEntry, Problem, Values};
 use crate::solver::Weighting;
 
+use super::pose_pair::PosePairSystem;
+
 thread_local! {
     /// Per-thread scratch for residuals and Jacobians; grows to the largest factor once and is
     /// reused by every later iteration.
@@ -63,6 +65,9 @@ pub struct Linearizer {
     stride: usize,
     slots: Vec<f64>,
     costs: Vec<FactorCost>,
+    /// Each factor's block form of its local system, where it has one (empty when no factor
+    /// does).
+    pose_pairs: Vec<Option<PosePairSystem>>,
     /// Upper-triangular CSC values of H.
     pub hessian: Vec<f64>,
     /// b = Σ ρ' Jᵀ Ω e (half the gradient of F).
@@ -127,6 +132,14 @@ impl Linearizer {
             per_factor(&factor_blocks, &factor_blocks_ptr),
         );
         let stride = local_dims.iter().map(|&n| n * n + n).max().unwrap_or(0);
+        let mut pose_pairs: Vec<_> = factors
+            .iter()
+            .zip(&local_dims)
+            .map(|(entry, &n)| PosePairSystem::for_factor(entry, n))
+            .collect();
+        if pose_pairs.iter().all(Option::is_none) {
+            pose_pairs = Vec::new();
+        }
         Self {
             hessian: vec![0.0; pattern.nnz()],
             gradient: vec![0.0; pattern.dim],
@@ -137,6 +150,7 @@ impl Linearizer {
             col_offsets_ptr,
             slots: vec![0.0; stride * factors.len()],
             costs: vec![FactorCost::default(); factors.len()],
+            pose_pairs,
             local_dims,
             stride,
         }
@@ -151,10 +165,11 @@ impl Linearizer {
             col_offsets,
             col_offsets_ptr,
             stride,
+            pose_pairs,
             ..
         } = self;
-        let (local_dims, col_offsets, col_offsets_ptr) =
-            (&*local_dims, &*col_offsets, &*col_offsets_ptr);
+        let (local_dims, col_offsets, col_offsets_ptr, pose_pairs) =
+            (&*local_dims, &*col_offsets, &*col_offsets_ptr, &*pose_pairs);
         slots
             .par_chunks_mut((*stride).max(1))
             .zip(costs.par_iter_mut())
@@ -163,7 +178,16 @@ impl Linearizer {
                 let n = local_dims[k];
                 let (h, g) = slot.split_at_mut(n * n);
                 let offsets = &col_offsets[col_offsets_ptr[k]..col_offsets_ptr[k + 1]];
-                *cost = linearize_factor(&factors[k], values, offsets, weighting, h, &mut g[..n]);
+                let pose_pair = pose_pairs.get(k).and_then(Option::as_ref);
+                *cost = linearize_factor(
+                    &factors[k],
+                    pose_pair,
+                    values,
+                    offsets,
+                    weighting,
+                    h,
+                    &mut g[..n],
+                );
             });
     }
 
@@ -206,10 +230,15 @@ impl Linearizer {
     /// Evaluates every factor's cost at `values` without Jacobians; keeps the results so that
     /// [`Linearizer::totals`] reports them.
     pub fn evaluate(&mut self, factors: &[FactorEntry], values: &Values) {
+        let pose_pairs = &self.pose_pairs;
         self.costs
             .par_iter_mut()
             .zip(factors.par_iter())
-            .for_each(|(cost, entry)| *cost = evaluate_factor(entry, values));
+            .enumerate()
+            .for_each(|(k, (cost, entry))| {
+                let pose_pair = pose_pairs.get(k).and_then(Option::as_ref);
+                *cost = evaluate_factor(entry, pose_pair, values);
+            });
     }
 
     /// (Σ s, Σ ρ(s)) of the last evaluation, summed in factor order so the totals are
@@ -317,12 +346,22 @@ fn kernel_at(entry: &FactorEntry, s: f64) -> KernelValue {
     }
 }
 
-fn evaluate_factor(entry: &FactorEntry, values: &Values) -> FactorCost {
+/// A factor's cost without derivatives; s is computed as [`linearize_factor`] computes it, so
+/// that the two agree to the last bit.
+fn evaluate_factor(
+    entry: &FactorEntry,
+    pose_pair: Option<&PosePairSystem>,
+    values: &Values,
+) -> FactorCost {
     let d = entry.factor.residual_dim();
     with_scratch(2 * d, |buf| {
         let (e, oe) = buf.split_at_mut(d);
         entry.factor.evaluate(values, e, None);
-        factor_cost(entry, cost_value(entry, e, oe))
+        let chi2 = match pose_pair {
+            Some(system) => system.whiten(e).0,
+            None => cost_value(entry, e, oe),
+        };
+        factor_cost(entry, chi2)
     })
 }
 
@@ -342,9 +381,11 @@ fn factor_cost(entry: &FactorEntry, chi2: f64) -> FactorCost {
 
 /// Local system of one factor: H = ρ' JᵀĈJ (column-major `n × n`, plus the second-order term
 /// when [`Weighting`] asks for it) and g = ρ' Jᵀĝ, where ĝ = Ωe and Ĉ = Ω for a Mahalanobis
-/// cost, and as [`loss_derivatives`] says for a loss factor.
+/// cost, and as [`loss_derivatives`] says for a loss factor; from the Jacobian's non-zero blocks
+/// when the factor has a `pose_pair` form.
 fn linearize_factor(
     entry: &FactorEntry,
+    pose_pair: Option<&PosePairSystem>,
     values: &Values,
     col_offsets: &[usize],
     weighting: Weighting,
@@ -360,6 +401,16 @@ fn linearize_factor(
         entry
             .factor
             .evaluate(values, e, Some(&mut Jacobians::new(jac, d, col_offsets)));
+        if let Some(system) = pose_pair {
+            let (chi2, whitened) = system.whiten(e);
+            let cost = factor_cost(entry, chi2);
+            let v = system.system(jac, &whitened, cost.kernel.d1, h);
+            let mut g = MatrixViewMut::from_slice_generic(g, Const::<12>, U1);
+            g.copy_from(&v);
+            let h = MatrixViewMut::from_slice_generic(h, Const::<12>, Const::<12>);
+            weight_gradient(h, g, &cost, chi2, weighting);
+            return cost;
+        }
         let local = Local {
             entry,
             weighting,
@@ -445,19 +496,31 @@ impl Local<'_> {
             }
         }
         let mut g = MatrixViewMut::from_slice_generic(g, cols, U1);
-        // v = Jᵀĝ first; the gradient is ρ'v and the second-order term is 2ρ'' vvᵀ.
         g.gemv_tr(
             1.0,
             &jac,
             &MatrixView::from_slice_generic(oe, rows, U1),
             0.0,
         );
-        // The correction changes one whitened eigenvalue, along the residual, to ρ' + 2ρ''s; it is
-        // applied only where that stays positive (see Weighting::SecondOrder).
-        if weighting == Weighting::SecondOrder && w + 2.0 * cost.kernel.d2 * chi2 > 0.0 {
-            h.syger(2.0 * cost.kernel.d2, &g, &g, 1.0);
-        }
-        g *= w;
+        weight_gradient(h, g, &cost, chi2, weighting);
         cost
     }
+}
+
+/// Completes a local system whose `g` holds v = Jᵀĝ: the gradient is ρ'v, and the second-order
+/// term adds 2ρ'' vvᵀ to H's lower triangle.
+fn weight_gradient<C: Dim>(
+    mut h: MatrixViewMut<'_, f64, C, C, U1, C>,
+    mut g: MatrixViewMut<'_, f64, C, U1, U1, C>,
+    cost: &FactorCost,
+    chi2: f64,
+    weighting: Weighting,
+) {
+    let KernelValue { d1: w, d2, .. } = cost.kernel;
+    // The correction changes one whitened eigenvalue, along the residual, to ρ' + 2ρ''s; it is
+    // applied only where that stays positive (see Weighting::SecondOrder).
+    if weighting == Weighting::SecondOrder && w + 2.0 * d2 * chi2 > 0.0 {
+        h.syger(2.0 * d2, &g, &g, 1.0);
+    }
+    g *= w;
 }

@@ -19,6 +19,7 @@
 mod gnc;
 mod linearizer;
 mod options;
+mod pose_pair;
 mod strategy;
 mod summary;
 

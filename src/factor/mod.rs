@@ -123,6 +123,17 @@ pub trait Factor: Send + Sync + std::fmt::Debug {
 /// Rows are the residual's translation (0) and rotation (1) parts; columns the translation (0)
 /// and rotation (1) of the first pose and those of the second (2, 3). Rotation residuals of
 /// relative poses, for instance, never depend on translations.
+///
+/// ```
+/// use rhopt::factor::{BetweenSe3, Factor, PosePairBlocks};
+/// use rhopt::manifold::{LieGroup, Se3};
+/// use rhopt::problem::Key;
+///
+/// let odometry = BetweenSe3::new(Key(0), Key(1), Se3::identity());
+/// assert_eq!(odometry.pose_pair_blocks(), Some(PosePairBlocks::RELATIVE_G2O));
+/// // The rotation rows (1) do not depend on the first pose's translation (column block 0).
+/// assert!(!PosePairBlocks::RELATIVE_G2O.nonzero[1][0]);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PosePairBlocks {
     /// `nonzero[r][c]`: whether rows `3r..3r + 3` may depend on columns `3c..3c + 3`.

@@ -192,19 +192,19 @@ mod tests {
     use nalgebra::{DMatrix, Matrix3, Vector6};
 
     use super::PosePairSystem;
-    use crate::factor::{BetweenError, BetweenSe3, Factor, Jacobians};
+    use crate::factor::{BetweenError, BetweenSe3, Factor, Jacobians, PosePairBlocks};
     use crate::generate::Rng;
     use crate::kernel::Cauchy;
     use crate::manifold::{LieGroup, Se3};
     use crate::problem::{Key, Problem, Values};
     use crate::solver::{Linearizer, Weighting};
 
-    /// The same factor without its declared zero blocks, so the linearizer forms its local system
-    /// by the dense product.
+    /// The same factor with other declared blocks: none, so that the linearizer forms its local
+    /// system by the dense product, or all eight, a structure without compiled-in zeros.
     #[derive(Debug)]
-    struct Dense(BetweenSe3);
+    struct Declared(BetweenSe3, Option<PosePairBlocks>);
 
-    impl Factor for Dense {
+    impl Factor for Declared {
         fn keys(&self) -> &[Key] {
             self.0.keys()
         }
@@ -218,6 +218,9 @@ mod tests {
             jacobians: Option<&mut Jacobians>,
         ) {
             self.0.evaluate(values, residual, jacobians)
+        }
+        fn pose_pair_blocks(&self) -> Option<PosePairBlocks> {
+            self.1
         }
     }
 
@@ -243,15 +246,19 @@ mod tests {
         info
     }
 
-    /// Builds the same pose graph twice, once with the relative-pose factors and once with
-    /// them hidden behind [`Dense`].
-    fn problems(rng: &mut Rng) -> (Problem, Problem) {
+    /// Builds the same pose graph three times: with the relative-pose factors, with them
+    /// declaring no blocks, and with them declaring all blocks non-zero.
+    fn problems(rng: &mut Rng) -> [Problem; 3] {
         let poses: Vec<Se3> = (0..5).map(|_| random_pose(rng, 1.0)).collect();
-        let (mut blocks, mut dense) = (Problem::new(), Problem::new());
+        let (mut blocks, mut dense, mut all) = (Problem::new(), Problem::new(), Problem::new());
         let keys: Vec<Key> = poses.iter().map(|p| blocks.add_variable(*p)).collect();
         for p in &poses {
             dense.add_variable(*p);
+            all.add_variable(*p);
         }
+        let all_blocks = PosePairBlocks {
+            nonzero: [[true; 4]; 2],
+        };
         let edges = [(0, 1), (1, 2), (2, 3), (3, 4), (0, 3), (1, 4), (0, 4)];
         for (n, &(i, j)) in edges.iter().enumerate() {
             // A noisy measurement, so that the residuals and the kernel weights are not trivial.
@@ -266,11 +273,17 @@ mod tests {
             let info = (n != 3).then(|| information(rng, if n == 6 { 0.5 } else { 0.0 }));
             let kernel = (n % 3 != 0).then(|| Arc::new(Cauchy::new(1.0).unwrap()) as _);
             dense
-                .add_factor(Dense(factor.clone()), info.clone(), kernel.clone())
+                .add_factor(Declared(factor.clone(), None), info.clone(), kernel.clone())
                 .unwrap();
+            all.add_factor(
+                Declared(factor.clone(), Some(all_blocks)),
+                info.clone(),
+                kernel.clone(),
+            )
+            .unwrap();
             blocks.add_factor(factor, info, kernel).unwrap();
         }
-        (blocks, dense)
+        [blocks, dense, all]
     }
 
     /// H and b of `problem` at its values; checks on the way that evaluating the cost alone
@@ -289,22 +302,24 @@ mod tests {
     fn block_local_systems_match_the_dense_product() {
         let mut rng = Rng::new(7);
         for _ in 0..10 {
-            let (blocks, dense) = problems(&mut rng);
-            let forms: Vec<bool> = blocks
-                .factors()
-                .iter()
-                .map(|f| PosePairSystem::for_factor(f, 12).is_some())
-                .collect();
-            assert_eq!(forms, [true, true, true, true, true, true, false]);
-            assert!(dense
-                .factors()
-                .iter()
-                .all(|f| PosePairSystem::for_factor(f, 12).is_none()));
+            let [blocks, dense, all] = problems(&mut rng);
+            let block_forms = |problem: &Problem| -> Vec<bool> {
+                let factors = problem.factors().iter();
+                factors
+                    .map(|f| PosePairSystem::for_factor(f, 12).is_some())
+                    .collect()
+            };
+            let expected = [true, true, true, true, true, true, false];
+            assert_eq!(block_forms(&blocks), expected);
+            assert_eq!(block_forms(&all), expected);
+            assert_eq!(block_forms(&dense), [false; 7]);
             for weighting in [Weighting::Irls, Weighting::SecondOrder] {
-                let (h, g) = normal_equations(&blocks, weighting);
                 let (h_dense, g_dense) = normal_equations(&dense, weighting);
-                for (a, b) in h.iter().zip(&h_dense).chain(g.iter().zip(&g_dense)) {
-                    assert!((a - b).abs() <= 1e-11 * (1.0 + b.abs()), "{a} against {b}");
+                for problem in [&blocks, &all] {
+                    let (h, g) = normal_equations(problem, weighting);
+                    for (a, b) in h.iter().zip(&h_dense).chain(g.iter().zip(&g_dense)) {
+                        assert!((a - b).abs() <= 1e-11 * (1.0 + b.abs()), "{a} against {b}");
+                    }
                 }
             }
         }

@@ -65,8 +65,8 @@ pub struct Linearizer {
     stride: usize,
     slots: Vec<f64>,
     costs: Vec<FactorCost>,
-    /// Each factor's block form of its local system, where it has one (empty when no factor
-    /// does).
+    /// Each factor's block form of its local system, where it has one; empty when no factor
+    /// does, so that graphs without 3D relative poses pay no memory for it.
     pose_pairs: Vec<Option<PosePairSystem>>,
     /// Upper-triangular CSC values of H.
     pub hessian: Vec<f64>,
@@ -178,10 +178,9 @@ impl Linearizer {
                 let n = local_dims[k];
                 let (h, g) = slot.split_at_mut(n * n);
                 let offsets = &col_offsets[col_offsets_ptr[k]..col_offsets_ptr[k + 1]];
-                let pose_pair = pose_pairs.get(k).and_then(Option::as_ref);
                 *cost = linearize_factor(
                     &factors[k],
-                    pose_pair,
+                    pose_pair(pose_pairs, k),
                     values,
                     offsets,
                     weighting,
@@ -236,8 +235,7 @@ impl Linearizer {
             .zip(factors.par_iter())
             .enumerate()
             .for_each(|(k, (cost, entry))| {
-                let pose_pair = pose_pairs.get(k).and_then(Option::as_ref);
-                *cost = evaluate_factor(entry, pose_pair, values);
+                *cost = evaluate_factor(entry, pose_pair(pose_pairs, k), values)
             });
     }
 
@@ -260,6 +258,11 @@ impl Linearizer {
     }
 }
 
+/// Factor `k`'s block form, if it has one; `pose_pairs` is empty when no factor does.
+fn pose_pair(pose_pairs: &[Option<PosePairSystem>], k: usize) -> Option<&PosePairSystem> {
+    pose_pairs.get(k).and_then(Option::as_ref)
+}
+
 /// The blocks of each factor, from the flat list and its per-factor start pointers.
 fn per_factor<'a>(
     blocks: &'a [(Option<usize>, usize)],
@@ -280,11 +283,19 @@ fn with_scratch<R>(len: usize, f: impl FnOnce(&mut [f64]) -> R) -> R {
 }
 
 /// A factor's cost s without derivatives: eᵀΩe, or the loss value L(e, t) (NaN where the loss
-/// rejects the model's outputs, so that the solver rejects the step). `scratch` holds d values.
-fn cost_value(entry: &FactorEntry, e: &[f64], scratch: &mut [f64]) -> f64 {
-    match &entry.loss {
-        None => whiten(entry, e, scratch, Dyn(e.len())),
-        Some(loss) => loss.value(e).unwrap_or(f64::NAN),
+/// rejects the model's outputs, so that the solver rejects the step). s is computed as
+/// [`linearize_factor`] computes it, by blocks for a `pose_pair` factor, so that the two agree
+/// to the last bit. `scratch` holds d values.
+fn cost_value(
+    entry: &FactorEntry,
+    pose_pair: Option<&PosePairSystem>,
+    e: &[f64],
+    scratch: &mut [f64],
+) -> f64 {
+    match (&entry.loss, pose_pair) {
+        (None, Some(system)) => system.whiten(e).0,
+        (None, None) => whiten(entry, e, scratch, Dyn(e.len())),
+        (Some(loss), _) => loss.value(e).unwrap_or(f64::NAN),
     }
 }
 
@@ -346,8 +357,6 @@ fn kernel_at(entry: &FactorEntry, s: f64) -> KernelValue {
     }
 }
 
-/// A factor's cost without derivatives; s is computed as [`linearize_factor`] computes it, so
-/// that the two agree to the last bit.
 fn evaluate_factor(
     entry: &FactorEntry,
     pose_pair: Option<&PosePairSystem>,
@@ -357,11 +366,7 @@ fn evaluate_factor(
     with_scratch(2 * d, |buf| {
         let (e, oe) = buf.split_at_mut(d);
         entry.factor.evaluate(values, e, None);
-        let chi2 = match pose_pair {
-            Some(system) => system.whiten(e).0,
-            None => cost_value(entry, e, oe),
-        };
-        factor_cost(entry, chi2)
+        factor_cost(entry, cost_value(entry, pose_pair, e, oe))
     })
 }
 

@@ -23,7 +23,9 @@ const COLUMN_BLOCKS: usize = 4;
 pub(super) struct PosePairSystem {
     /// The non-zero blocks, as [`bits`].
     nonzero: u8,
-    /// Ω's diagonal blocks (translation, rotation); the others are zero.
+    /// Ω's diagonal blocks (translation, rotation); the others are zero. Copied beside the
+    /// structure so that the loop over factors reads them in order, not through each entry's
+    /// heap-allocated matrix.
     information: [Matrix3<f64>; ROW_BLOCKS],
 }
 

@@ -99,15 +99,18 @@ impl PosePairSystem {
         h: &mut [f64],
     ) -> SVector<f64, 12> {
         let nz = |r: usize, c: usize| NONZERO >> (COLUMN_BLOCKS * r + c) & 1 == 1;
-        let mut j = [[Matrix3::zeros(); COLUMN_BLOCKS]; ROW_BLOCKS];
-        // w·Ω·J, block by block; zero blocks stay zero.
-        let mut wj = [[Matrix3::zeros(); COLUMN_BLOCKS]; ROW_BLOCKS];
+        // J and w·Ω·J block by block, block (r, c) at r·COLUMN_BLOCKS + c; zero blocks stay zero
+        // and are never read. Flat arrays: nested ones were built by copying a zeroed row
+        // through `memcpy`, 13 % of parking-garage's linearisation in `perf`.
+        let mut j = [Matrix3::zeros(); ROW_BLOCKS * COLUMN_BLOCKS];
+        let mut wj = [Matrix3::zeros(); ROW_BLOCKS * COLUMN_BLOCKS];
         for r in 0..ROW_BLOCKS {
             let weighted = self.information[r] * w;
             for c in 0..COLUMN_BLOCKS {
                 if nz(r, c) {
-                    j[r][c] = Matrix3::from_fn(|i, k| jac[(3 * c + k) * 6 + 3 * r + i]);
-                    wj[r][c] = mul(&weighted, &j[r][c]);
+                    let b = COLUMN_BLOCKS * r + c;
+                    j[b] = Matrix3::from_fn(|i, k| jac[(3 * c + k) * 6 + 3 * r + i]);
+                    wj[b] = mul(&weighted, &j[b]);
                 }
             }
         }
@@ -117,7 +120,7 @@ impl PosePairSystem {
                 let mut sum = Matrix3::zeros();
                 for k in 0..ROW_BLOCKS {
                     if nz(k, r) && nz(k, c) {
-                        sum += tr_mul(&j[k][r], &wj[k][c]);
+                        sum += tr_mul(&j[COLUMN_BLOCKS * k + r], &wj[COLUMN_BLOCKS * k + c]);
                     }
                 }
                 for jj in 0..3 {
@@ -131,7 +134,7 @@ impl PosePairSystem {
             let mut sum = Vector3::zeros();
             for k in 0..ROW_BLOCKS {
                 if nz(k, c) {
-                    sum += tr_mul(&j[k][c], &whitened[k]);
+                    sum += tr_mul(&j[COLUMN_BLOCKS * k + c], &whitened[k]);
                 }
             }
             v.fixed_rows_mut::<3>(3 * c).copy_from(&sum);

@@ -106,16 +106,19 @@ impl PoseGroup<3> for Se2 {
 impl PoseGroup<6> for Se3 {
     type Rotation = Matrix3<f64>;
 
+    #[inline]
     fn rotation_of(&self) -> Matrix3<f64> {
         self.rotation_matrix()
     }
 
+    #[inline]
     fn compose_rotated(&self, _rotation: &Matrix3<f64>, rhs: &Self) -> Self {
         // Rotating by the quaternion costs about as much as by the matrix, and keeps the residual
         // bit-identical to `compose` (and so to the autodiff factor's).
         self.compose(rhs)
     }
 
+    #[inline]
     fn g2o_error(e: &Self) -> (Vector6<f64>, Matrix6<f64>) {
         let q = e.rotation().quaternion();
         // g2o normalises the quaternion to w ≥ 0 before taking its vector part.
@@ -132,6 +135,7 @@ impl PoseGroup<6> for Se3 {
         (err, jac)
     }
 
+    #[inline]
     fn g2o_error_jacobian_first(
         measured_inverse_rotation: &Matrix3<f64>,
         xij: &Self,

@@ -53,11 +53,13 @@ impl Se3 {
     }
 
     /// 3×3 rotation matrix `R`.
+    #[inline]
     pub fn rotation_matrix(&self) -> Matrix3<f64> {
         self.rotation.to_rotation_matrix().into_inner()
     }
 
     /// Applies the motion to a point: `R p + t`.
+    #[inline]
     pub fn transform_point(&self, p: &Vector3<f64>) -> Vector3<f64> {
         self.rotation * p + self.translation
     }
@@ -127,6 +129,7 @@ impl LieGroup for Se3 {
         Self::from_parts(Vector3::zeros(), UnitQuaternion::identity())
     }
 
+    #[inline]
     fn compose(&self, rhs: &Self) -> Self {
         Self::from_parts(
             self.transform_point(&rhs.translation),
@@ -134,9 +137,15 @@ impl LieGroup for Se3 {
         )
     }
 
+    #[inline]
     fn inverse(&self) -> Self {
         let r_inv = self.rotation.inverse();
         Self::from_parts(-(r_inv * self.translation), r_inv)
+    }
+
+    #[inline]
+    fn between(&self, other: &Self) -> Self {
+        self.inverse().compose(other)
     }
 
     fn exp(xi: &Vector6<f64>) -> Self {
@@ -171,6 +180,7 @@ impl LieGroup for Se3 {
 
     /// Reads `[x, y, z, qx, qy, qz, qw]`; the quaternion is normalised (a zero
     /// quaternion gives NaNs) and its sign is kept.
+    #[inline]
     fn from_params(p: &[f64]) -> Self {
         let q = Quaternion::new(p[6], p[3], p[4], p[5]);
         Self::from_parts(

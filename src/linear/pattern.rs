@@ -357,8 +357,25 @@ pub(crate) fn add_gradient(
     base: usize,
 ) {
     let (l, g, d) = (t.local as usize, t.global as usize - base, t.dim as usize);
-    for (dst, s) in gradient[g..g + d].iter_mut().zip(&local_gradient[l..l + d]) {
-        *dst += s;
+    // Pose sizes known at compile time, so that the adds unroll, as for the blocks.
+    match d {
+        3 => add_slice::<3>(&mut gradient[g..g + 3], &local_gradient[l..l + 3]),
+        6 => add_slice::<6>(&mut gradient[g..g + 6], &local_gradient[l..l + 6]),
+        _ => {
+            for (dst, s) in gradient[g..g + d].iter_mut().zip(&local_gradient[l..l + d]) {
+                *dst += s;
+            }
+        }
+    }
+}
+
+/// `dst += src` for slices of length `N` (the callers slice them so).
+#[inline(always)]
+fn add_slice<const N: usize>(dst: &mut [f64], src: &[f64]) {
+    let dst: &mut [f64; N] = dst.try_into().expect("a slice of N entries");
+    let src: &[f64; N] = src.try_into().expect("a slice of N entries");
+    for (d, s) in dst.iter_mut().zip(src) {
+        *d += s;
     }
 }
 

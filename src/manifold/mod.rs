@@ -104,7 +104,9 @@ pub trait LieGroup: Copy + Clone + Debug + Send + Sync + 'static {
     }
 
     /// The relative motion `self⁻¹ · other`. Groups override it where one fused operation is
-    /// cheaper than an inverse and a product (SE2: one `sin_cos` instead of two).
+    /// cheaper than an inverse and a product (SE2: one `sin_cos` instead of two). Inlined so
+    /// that the 3D relative-pose factor's evaluation is one body (see `Se3::compose`).
+    #[inline]
     fn between(&self, other: &Self) -> Self {
         self.inverse().compose(other)
     }

@@ -143,11 +143,6 @@ impl LieGroup for Se3 {
         Self::from_parts(-(r_inv * self.translation), r_inv)
     }
 
-    #[inline]
-    fn between(&self, other: &Self) -> Self {
-        self.inverse().compose(other)
-    }
-
     fn exp(xi: &Vector6<f64>) -> Self {
         let (rho, phi) = split(xi);
         Self::from_parts(so3::left_jacobian(&phi) * rho, so3::exp(&phi))

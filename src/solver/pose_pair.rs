@@ -98,9 +98,9 @@ impl PosePairSystem {
         w: f64,
         h: &mut [f64],
     ) -> SVector<f64, 12> {
-        let nz = |r: usize, c: usize| NONZERO >> (COLUMN_BLOCKS * r + c) & 1 == 1;
-        // J and w·Ω·J block by block, block (r, c) at r·COLUMN_BLOCKS + c; zero blocks stay zero
-        // and are never read. Flat arrays: nested ones were built by copying a zeroed row
+        let nz = |r: usize, c: usize| NONZERO >> block(r, c) & 1 == 1;
+        // J and w·Ω·J block by block, block (r, c) at `block(r, c)`; zero blocks stay zero and
+        // are never read. Flat arrays: nested ones were built by copying a zeroed row
         // through `memcpy`, 13 % of parking-garage's linearisation in `perf`.
         let mut j = [Matrix3::zeros(); ROW_BLOCKS * COLUMN_BLOCKS];
         let mut wj = [Matrix3::zeros(); ROW_BLOCKS * COLUMN_BLOCKS];
@@ -108,7 +108,7 @@ impl PosePairSystem {
             let weighted = self.information[r] * w;
             for c in 0..COLUMN_BLOCKS {
                 if nz(r, c) {
-                    let b = COLUMN_BLOCKS * r + c;
+                    let b = block(r, c);
                     j[b] = Matrix3::from_fn(|i, k| jac[(3 * c + k) * 6 + 3 * r + i]);
                     wj[b] = mul(&weighted, &j[b]);
                 }
@@ -120,7 +120,7 @@ impl PosePairSystem {
                 let mut sum = Matrix3::zeros();
                 for k in 0..ROW_BLOCKS {
                     if nz(k, r) && nz(k, c) {
-                        sum += tr_mul(&j[COLUMN_BLOCKS * k + r], &wj[COLUMN_BLOCKS * k + c]);
+                        sum += tr_mul(&j[block(k, r)], &wj[block(k, c)]);
                     }
                 }
                 for jj in 0..3 {
@@ -134,7 +134,7 @@ impl PosePairSystem {
             let mut sum = Vector3::zeros();
             for k in 0..ROW_BLOCKS {
                 if nz(k, c) {
-                    sum += tr_mul(&j[COLUMN_BLOCKS * k + c], &whitened[k]);
+                    sum += tr_mul(&j[block(k, c)], &whitened[k]);
                 }
             }
             v.fixed_rows_mut::<3>(3 * c).copy_from(&sum);
@@ -143,7 +143,13 @@ impl PosePairSystem {
     }
 }
 
-/// The non-zero blocks as bits, block (r, c) at bit 4r + c.
+/// Index of the Jacobian's block (r, c) in row-major order: its bit in [`bits`] and its place
+/// in [`PosePairSystem::form`]'s block arrays.
+const fn block(r: usize, c: usize) -> usize {
+    COLUMN_BLOCKS * r + c
+}
+
+/// The non-zero blocks as bits, block (r, c) at bit [`block`]`(r, c)`.
 const fn bits(blocks: &PosePairBlocks) -> u8 {
     let mut bits = 0;
     let mut r = 0;
@@ -151,7 +157,7 @@ const fn bits(blocks: &PosePairBlocks) -> u8 {
         let mut c = 0;
         while c < COLUMN_BLOCKS {
             if blocks.nonzero[r][c] {
-                bits |= 1 << (COLUMN_BLOCKS * r + c);
+                bits |= 1 << block(r, c);
             }
             c += 1;
         }
